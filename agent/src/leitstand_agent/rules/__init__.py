@@ -1,0 +1,1 @@
+"""Rules the agent enforces locally, shared with the Leitstand server (standard library only)."""
