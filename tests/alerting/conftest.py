@@ -24,7 +24,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from tests.conftest import Tenant
 
-from leitstand.alerting.models import Channel
+from leitstand.accounts.models import User
+from leitstand.alerting.models import Channel, EscalationLevel, EscalationPolicy
 from leitstand.monitoring.models import Check, CheckEvent, CheckStatus
 
 
@@ -221,3 +222,23 @@ def alarm_contact(tenant: Tenant, *channels: tuple[str, dict[str, Any]]) -> list
         Channel.objects.create(kind=kind, config=config, contact=tenant.contact, position=i)
         for i, (kind, config) in enumerate(channels)
     ]
+
+
+def on_call(name: str = "oncall", *channels: tuple[str, dict[str, Any]]) -> User:
+    """A staff user told at level 1 of the default policy, at once, on ``channels``.
+
+    Without channels: one e-mail channel to ``<name>@provider.example``.
+    """
+    user = User.objects.create_user(name, f"{name}@provider.example", "x", is_staff=True)
+    user.first_name = name.title()
+    user.save()
+    for position, (kind, config) in enumerate(
+        channels or (("email", {"to": f"{name}@provider.example"}),)
+    ):
+        Channel.objects.create(kind=kind, config=config, user=user, position=position)
+    policy, _ = EscalationPolicy.objects.get_or_create(
+        name="default", defaults={"is_default": True}
+    )
+    number = policy.levels.count() + 1
+    EscalationLevel.objects.create(policy=policy, number=number, user=user)
+    return user

@@ -9,11 +9,19 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from tests.alerting.conftest import T0, alarm_contact, event
+from tests.alerting.conftest import T0, alarm_contact, event, on_call
 from tests.conftest import Tenant
 
 from leitstand.alerting import actions
-from leitstand.alerting.models import Alert, Notification, ProcessedEvent
+from leitstand.alerting.inbound import InboundAlert
+from leitstand.alerting.models import (
+    Alert,
+    ExternalAlert,
+    ExternalEvent,
+    InboundSource,
+    Notification,
+    ProcessedEvent,
+)
 from leitstand.monitoring.models import Check
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,4 +89,37 @@ def test_parallel_event_processing_opens_one_alert_per_host(customer_a: Tenant) 
     race(work)
     assert Alert.objects.count() == 1
     assert ProcessedEvent.objects.count() == 6
+    assert Notification.objects.count() == 1
+
+
+def test_parallel_inbound_deliveries_make_one_alert_and_one_alarm(customer_a: Tenant) -> None:
+    """Alertmanager HA pairs send the same alert twice at once: one alarm, not two."""
+    on_call()
+    source = InboundSource(
+        name="am",
+        slug="am",
+        kind="alertmanager",
+        customer=customer_a.customer,
+        asset=customer_a.asset,
+    )
+    source.set_token("t" * 32)
+    source.save()
+    item = InboundAlert(
+        fingerprint="abc",
+        firing=True,
+        name="NodeDown",
+        summary="down",
+        labels={"severity": "critical"},
+        starts_at=timezone.now(),
+    )
+    outcomes: list[str] = []
+
+    def work() -> None:
+        outcomes.append(actions.receive_external(source, item))
+
+    race(work)
+    assert sorted(outcomes) == ["opened", "repeated", "repeated", "repeated"]
+    assert Alert.objects.count() == 1
+    assert ExternalAlert.objects.count() == 1
+    assert ExternalEvent.objects.count() == 1
     assert Notification.objects.count() == 1

@@ -83,3 +83,21 @@ def test_the_steps_report_what_they_did(
     assert jobs.alerting_delivery() == 1
     assert jobs.alerting_delivery() == 0
     assert len(smtp_sink.received) == 1
+
+
+def test_run_outlives_a_failing_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A locked or vanished database must not end the loop that delivers alarms."""
+    stop = threading.Event()
+    rounds: list[int] = []
+
+    def step(worker_id: str) -> bool:
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("database is locked")
+        stop.set()
+        return True
+
+    monkeypatch.setattr(worker, "step", step)
+    monkeypatch.setattr(worker, "ERROR_SLEEP", 0)
+    worker.run("w", stop, idle_sleep=0)
+    assert len(rounds) == 2

@@ -11,7 +11,9 @@ claimed by a worker that died is claimed again when the lease runs out.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -20,16 +22,21 @@ from django.utils import timezone
 from leitstand.accounts.models import User
 from leitstand.alerting import oncall, retry
 from leitstand.alerting.channels import ConfigError, Outcome, SendResult, registry
+from leitstand.alerting.inbound import InboundAlert
 from leitstand.alerting.messages import render
 from leitstand.alerting.models import (
     Alert,
     Channel,
     EscalationLevel,
     EscalationPolicy,
+    ExternalAlert,
+    ExternalEvent,
+    InboundSource,
     Notification,
     ProcessedEvent,
 )
 from leitstand.contracts.models import Asset
+from leitstand.maintenance.models import PlannedWork
 from leitstand.monitoring.models import CheckEvent, CheckStatus
 from leitstand.monitoring.states import EventKind, Status
 
@@ -139,15 +146,22 @@ def _silenced(event: CheckEvent) -> str | None:
     return None
 
 
-def _others_down(event: CheckEvent) -> bool:
-    """Whether another check of the same asset is still confirmed down."""
-    return (
-        CheckStatus.objects.filter(
-            service_check__asset_id=event.service_check.asset_id, hard_state__in=PROBLEMS
-        )
-        .exclude(service_check_id=event.service_check_id)
-        .exists()
+def _others_down(
+    asset_id: int, *, check_id: int | None = None, external_id: int | None = None
+) -> bool:
+    """Whether another check of the asset is still confirmed down, or an external alarm firing.
+
+    Both kinds of problem share the asset's one alert, so either keeps it open.
+    """
+    checks = CheckStatus.objects.filter(
+        service_check__asset_id=asset_id, hard_state__in=PROBLEMS
+    ).exclude(service_check_id=check_id)
+    firing = ExternalAlert.objects.filter(
+        asset_id=asset_id, state=ExternalAlert.State.FIRING, alert__isnull=False
     )
+    if external_id is not None:
+        firing = firing.exclude(pk=external_id)
+    return checks.exists() or firing.exists()
 
 
 def process_event(event: CheckEvent, *, now: datetime | None = None) -> ProcessedEvent:
@@ -190,7 +204,7 @@ def process_event(event: CheckEvent, *, now: datetime | None = None) -> Processe
             mark.outcome, mark.alert = Outcomes.OPENED, open_alert_for(asset, event, now)
     elif open_alert is not None:
         mark.alert = open_alert
-        if _others_down(event):
+        if _others_down(check.asset_id, check_id=event.service_check_id):
             mark.outcome = Outcomes.GROUPED
         else:
             mark.outcome = Outcomes.RESOLVED
@@ -200,19 +214,43 @@ def process_event(event: CheckEvent, *, now: datetime | None = None) -> Processe
 
 
 def open_alert_for(asset: Asset, event: CheckEvent, now: datetime) -> Alert:
-    """Open the asset's alert, tell the customer and escalation level(s) due now."""
-    policy = EscalationPolicy.objects.filter(is_default=True).first()
+    """Open the asset's alert for a check event (see :func:`open_alert`)."""
     reason = f": {event.reason}" if event.reason else ""
+    return open_alert(
+        asset,
+        summary=f"{event.service_check.name} {event.new_state}{reason}",
+        priority=event.priority,
+        at=event.at,
+        now=now,
+        opened_by=event,
+    )
+
+
+def open_alert(
+    asset: Asset,
+    *,
+    summary: str,
+    priority: str,
+    at: datetime,
+    now: datetime,
+    opened_by: CheckEvent | None = None,
+) -> Alert:
+    """Open the asset's alert, tell the customer and escalation level(s) due now.
+
+    The one way an alert opens, whether a check or an inbound alarm caused it.
+    """
+    policy = EscalationPolicy.objects.filter(is_default=True).first()
     alert = Alert.objects.create(
         asset=asset,
         group_key=f"asset:{asset.pk}",
-        opened_by=event,
-        opened_at=event.at,
-        summary=f"{event.service_check.name} {event.new_state}{reason}"[:300],
+        opened_by=opened_by,
+        opened_at=at,
+        summary=summary[:300],
+        priority=priority,
         policy=policy,
         next_renotify_at=now + policy.renotify_every if policy and policy.renotify_every else None,
     )
-    for channel in customer_channels(asset, event.at):
+    for channel in customer_channels(asset, at):
         queue(alert, channel, Notification.Kind.ALARM, level=0, round_=0, now=now)
     _escalate(alert, now)
     return alert
@@ -268,8 +306,14 @@ def process_new_events(*, limit: int = 100, now: datetime | None = None) -> bool
 # -- acknowledgement and escalation -------------------------------------------------
 
 
-def acknowledge(alert: Alert, user: User, *, now: datetime | None = None) -> bool:
-    """Stop escalation and reminders; True if this call acknowledged it."""
+def acknowledge(
+    alert: Alert, user: User, *, now: datetime | None = None, via: str = "admin"
+) -> bool:
+    """Stop escalation and reminders; True if this call acknowledged it.
+
+    ``via`` records where (``link``, ``back office``, ``sms``, ``admin``), for
+    the alert's timeline.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
@@ -277,12 +321,14 @@ def acknowledge(alert: Alert, user: User, *, now: datetime | None = None) -> boo
             return False
         locked.acknowledged_at = now
         locked.acknowledged_by = user
+        locked.acknowledged_via = via
         locked.next_escalation_at = None
         locked.next_renotify_at = None
         locked.save(
             update_fields=[
                 "acknowledged_at",
                 "acknowledged_by",
+                "acknowledged_via",
                 "next_escalation_at",
                 "next_renotify_at",
             ]
@@ -490,3 +536,192 @@ def deliver_due(worker_id: str, *, now: datetime | None = None, limit: int = 10)
         result = send(notification)
         record(notification, worker_id, result, timezone.now())
     return did
+
+
+# -- inbound alarms -----------------------------------------------------------------
+
+
+def _inbound_asset(source: InboundSource, labels: Mapping[str, str]) -> Asset:
+    """The asset a label names among the source's customer's assets, else the source's."""
+    name = labels.get(source.asset_label) if source.asset_label else None
+    if name:
+        named = Asset.objects.filter(customer_id=source.customer_id, name=name).first()
+        if named is not None:
+            return named
+    return source.asset
+
+
+def _in_maintenance(asset_id: int, at: datetime) -> bool:
+    return PlannedWork.objects.filter(assets=asset_id, starts_at__lte=at, ends_at__gt=at).exists()
+
+
+def receive_external(
+    source: InboundSource, item: InboundAlert, *, now: datetime | None = None
+) -> str:
+    """Fold one inbound alarm into its ExternalAlert and the asset's alert; the outcome.
+
+    The same path as a check event: the alarm joins its asset's one open
+    alert (grouping), opens one otherwise (customer and escalation levels
+    told, reminders, escalation), is silenced but recorded during announced
+    maintenance, and resolves the alert, with recovery messages, once
+    nothing else of the asset is down. Delivering the same payload again
+    changes nothing (Alertmanager repeats firing alerts every
+    ``repeat_interval``); a firing alarm that was silenced is looked at again
+    on each repetition, so it alarms once the maintenance is over.
+
+    Returns "opened", "grouped", "resolved", "maintenance", "ignored" or
+    "repeated" (nothing changed).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update(of=("self",)).get(
+            pk=_inbound_asset(source, item.labels).pk
+        )
+        external = (
+            ExternalAlert.objects.select_for_update()
+            .filter(source=source, fingerprint=item.fingerprint)
+            .first()
+        )
+        fields = {
+            "asset": asset,
+            "name": item.name[:200],
+            "summary": item.summary[:300],
+            "priority": source.priority_for(dict(item.labels)),
+            "labels": dict(item.labels),
+            "annotations": dict(item.annotations),
+            "last_received_at": now,
+        }
+        open_alert_ = (
+            Alert.objects.select_for_update()
+            .filter(group_key=f"asset:{asset.pk}", resolved_at=None)
+            .first()
+        )
+        if item.firing:
+            outcome = _external_firing(
+                external,
+                item,
+                fields=fields,
+                asset=asset,
+                open_alert_=open_alert_,
+                source=source,
+                now=now,
+            )
+        else:
+            outcome = _external_resolved(
+                external, item, fields=fields, open_alert_=open_alert_, source=source, now=now
+            )
+    return outcome
+
+
+def _external_firing(
+    external: ExternalAlert | None,
+    item: InboundAlert,
+    *,
+    fields: dict[str, Any],
+    asset: Asset,
+    open_alert_: Alert | None,
+    source: InboundSource,
+    now: datetime,
+) -> str:
+    starts = item.starts_at or now
+    if external is None:
+        external = ExternalAlert(
+            source=source,
+            fingerprint=item.fingerprint,
+            state=ExternalAlert.State.RESOLVED,  # becomes firing below
+            starts_at=starts,
+            first_received_at=now,
+            **fields,
+        )
+    elif external.state == ExternalAlert.State.RESOLVED and starts <= external.starts_at:
+        # A late retry of a delivery from before the resolution: stale.
+        return "repeated"
+    was_firing = external.pk is not None and external.state == ExternalAlert.State.FIRING
+    was_linked = (
+        was_firing
+        and external.alert_id is not None
+        and open_alert_ is not None
+        and external.alert_id == open_alert_.pk
+    )
+    for name, value in fields.items():
+        setattr(external, name, value)
+    if external.state == ExternalAlert.State.RESOLVED:
+        external.starts_at, external.ends_at = starts, None
+    external.state = ExternalAlert.State.FIRING
+    if was_linked:
+        external.save()
+        return "repeated"
+    if external.priority == "none":
+        outcome, alert = Outcomes.IGNORED, None
+    elif _in_maintenance(asset.pk, now):
+        outcome, alert = Outcomes.MAINTENANCE, None
+    elif open_alert_ is not None:
+        outcome, alert = Outcomes.GROUPED, open_alert_
+    else:
+        outcome = Outcomes.OPENED
+        title = f"{item.name}: {item.summary}" if item.summary else item.name
+        alert = open_alert(
+            asset, summary=f"{source.name}: {title}", priority=external.priority, at=now, now=now
+        )
+    if was_firing and outcome in (Outcomes.IGNORED, Outcomes.MAINTENANCE):
+        last = external.events.order_by("-at", "-id").values_list("outcome", flat=True).first()
+        if last == outcome:
+            # Recorded as silenced on an earlier delivery already: nothing new.
+            external.save()
+            return "repeated"
+    external.alert = alert
+    external.save()
+    ExternalEvent.objects.create(
+        external=external, at=now, new_state=external.state, outcome=outcome, alert=alert
+    )
+    return str(outcome)
+
+
+def _external_resolved(
+    external: ExternalAlert | None,
+    item: InboundAlert,
+    *,
+    fields: dict[str, Any],
+    open_alert_: Alert | None,
+    source: InboundSource,
+    now: datetime,
+) -> str:
+    if external is not None and external.state == ExternalAlert.State.RESOLVED:
+        return "repeated"
+    ends = item.ends_at or now
+    if external is None:
+        # Resolved before we ever heard it fire (we were down, or it was
+        # sent elsewhere): keep the record, nobody to tell.
+        external = ExternalAlert.objects.create(
+            source=source,
+            fingerprint=item.fingerprint,
+            state=ExternalAlert.State.RESOLVED,
+            starts_at=item.starts_at or ends,
+            ends_at=ends,
+            first_received_at=now,
+            **fields,
+        )
+        ExternalEvent.objects.create(
+            external=external, at=now, new_state=external.state, outcome=Outcomes.IGNORED
+        )
+        return str(Outcomes.IGNORED)
+    for name, value in fields.items():
+        setattr(external, name, value)
+    external.state, external.ends_at = ExternalAlert.State.RESOLVED, ends
+    linked = open_alert_ is not None and external.alert_id == open_alert_.pk
+    external.save()
+    if open_alert_ is None or not linked:
+        outcome = Outcomes.IGNORED
+    elif _others_down(open_alert_.asset_id, external_id=external.pk):
+        outcome = Outcomes.GROUPED
+    else:
+        outcome = Outcomes.RESOLVED
+        resolve(open_alert_, now)
+    ExternalEvent.objects.create(
+        external=external,
+        at=now,
+        new_state=external.state,
+        outcome=outcome,
+        alert=open_alert_ if linked else None,
+    )
+    return str(outcome)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
+from leitstand.alerting.acklinks import ack_url
 from leitstand.alerting.channels import Message
 from leitstand.alerting.models import Alert, Channel, Notification
 
@@ -61,10 +62,22 @@ def render(notification: Notification) -> Message:
         else:
             subject = gettext("PROBLEM: %(asset)s") % values
             body = gettext("%(summary)s, since %(since)s.") % values
+        short = subject
+        staff = notification.channel.user_id
+        if staff is not None and notification.kind != Notification.Kind.RECOVERY:
+            # Only staff acknowledge: a customer's contact gets neither link nor code.
+            code = {"code": alert.pk}
+            body += "\n\n" + gettext("Acknowledge (stops escalation): %(url)s") % {
+                "url": ack_url(alert.pk, staff)
+            }
+            body += "\n" + gettext("Or reply to the SMS with: ACK %(code)s") % code
+            # The SMS gets the subject only; the code makes a reply enough to acknowledge.
+            short = gettext("%(subject)s - reply ACK %(code)s") % {"subject": subject, **code}
     return Message(
         idempotency_key=notification.idempotency_key,
         kind=notification.kind,
         subject=subject,
         body=body,
         payload=payload(alert, notification),
+        short=short,
     )

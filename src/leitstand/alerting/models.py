@@ -9,6 +9,7 @@ Alarmierung an den Kunden per E-Mail und/oder SMS".
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -288,6 +289,7 @@ class Alert(models.Model):
     )
     opened_at = models.DateTimeField(_("opened"))
     summary = models.CharField(_("summary"), max_length=300)
+    priority = models.CharField(_("priority"), max_length=10, blank=True)
     policy = models.ForeignKey(
         EscalationPolicy,
         verbose_name=_("escalation policy"),
@@ -307,6 +309,17 @@ class Alert(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    acknowledged_via = models.CharField(
+        _("acknowledged via"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("link", _("e-mail link")),
+            ("back office", _("back office")),
+            ("sms", _("SMS reply")),
+            ("admin", _("administration")),
+        ],
     )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 
@@ -429,3 +442,278 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.alert_id} -> {self.channel} ({self.status})"
+
+
+# -- inbound alarms -----------------------------------------------------------------
+
+
+class InboundSource(models.Model):
+    """A system of the provider that sends alarms in: an Alertmanager, a script, a SaaS.
+
+    Issue 5 item 5: "Inbound alarms from systems the provider already runs
+    [...] each authenticated, feeding the same event pipeline". Every source
+    has its own bearer token; only its SHA-256 is stored, so a copy of the
+    database does not let anyone send alarms. The source belongs to a
+    customer and names the asset its alarms land on unless a label names
+    another asset of the same customer.
+    """
+
+    class Kind(models.TextChoices):
+        ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
+        GENERIC = "generic", _("generic JSON")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(
+        _("URL name"),
+        max_length=50,
+        unique=True,
+        help_text=_("The hook's address is /hooks/inbound/<URL name>/."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    customer = models.ForeignKey(
+        "contracts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="inbound_sources",
+    )
+    asset = models.ForeignKey(
+        "contracts.Asset",
+        verbose_name=_("asset"),
+        on_delete=models.CASCADE,
+        related_name="inbound_sources",
+        help_text=_("Where an alarm lands unless its asset label names another asset."),
+    )
+    asset_label = models.CharField(
+        _("asset label"),
+        max_length=100,
+        blank=True,
+        default="leitstand_asset",
+        help_text=_("Label whose value is the name of the customer's asset an alarm is about."),
+    )
+    priority_label = models.CharField(_("priority label"), max_length=100, default="severity")
+    priority_map = models.JSONField(
+        _("priority by label value"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'E.g. {"critical": "P1", "warning": "P2", "info": "none"}; "none" records '
+            "the alarm without telling anyone."
+        ),
+    )
+    default_priority = models.CharField(_("default priority"), max_length=10, default="P1")
+    token_hash = models.CharField(_("token hash"), max_length=64, editable=False)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    last_received_at = models.DateTimeField(_("last received"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbound alarm source")
+        verbose_name_plural = _("inbound alarm sources")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if (
+            self.asset_id is not None
+            and self.customer_id is not None
+            and self.asset.customer_id != self.customer_id
+        ):
+            raise ValidationError({"asset": _("The asset must belong to the customer.")})
+        for value in [self.default_priority, *dict(self.priority_map or {}).values()]:
+            if value not in PRIORITIES:
+                raise ValidationError(
+                    {
+                        "priority_map": _("Priorities are P1, P2 or none, not %(value)s.")
+                        % {"value": value}
+                    }
+                )
+
+    def set_token(self, token: str) -> None:
+        """Store the hash of ``token``; the token itself is shown once and never kept."""
+        self.token_hash = hash_token(token)
+
+    def priority_for(self, labels: dict[str, str]) -> str:
+        """P1, P2 or none for an alarm with ``labels``."""
+        value = labels.get(self.priority_label, "")
+        mapped = dict(self.priority_map or {}).get(value)
+        return str(mapped) if mapped in PRIORITIES else self.default_priority
+
+
+PRIORITIES = ("P1", "P2", "none")
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex: tokens are long and random, so no salt or slow hash is needed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ExternalAlert(models.Model):
+    """One alarm of an inbound source, keyed by its fingerprint, and its current state.
+
+    Alertmanager repeats every firing alert on each group interval; the
+    fingerprint makes that repetition an update, not a new alarm. A resolved
+    fingerprint that fires again (a new ``startsAt``) is a new problem.
+    """
+
+    class State(models.TextChoices):
+        FIRING = "firing", _("firing")
+        RESOLVED = "resolved", _("resolved")
+
+    source = models.ForeignKey(
+        InboundSource, verbose_name=_("source"), on_delete=models.CASCADE, related_name="alerts"
+    )
+    fingerprint = models.CharField(_("fingerprint"), max_length=200)
+    asset = models.ForeignKey(
+        "contracts.Asset",
+        verbose_name=_("asset"),
+        on_delete=models.CASCADE,
+        related_name="external_alerts",
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    name = models.CharField(_("name"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    priority = models.CharField(_("priority"), max_length=10)
+    labels = models.JSONField(_("labels"), default=dict)
+    annotations = models.JSONField(_("annotations"), default=dict, blank=True)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    first_received_at = models.DateTimeField(_("first received"))
+    last_received_at = models.DateTimeField(_("last received"))
+    alert = models.ForeignKey(
+        Alert,
+        verbose_name=_("alert"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="external",
+    )
+
+    class Meta:
+        verbose_name = _("external alarm")
+        verbose_name_plural = _("external alarms")
+        ordering = ("-last_received_at",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["source", "fingerprint"], name="unique_external_fingerprint"
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["asset", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.name} ({self.state})"
+
+
+class ExternalEvent(models.Model):
+    """A change of an external alarm (it fired, or it resolved) and what alerting made of it.
+
+    The counterpart of a CheckEvent with its ProcessedEvent: the record stays
+    even when maintenance silenced the alarm.
+    """
+
+    external = models.ForeignKey(
+        ExternalAlert,
+        verbose_name=_("external alarm"),
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    at = models.DateTimeField(_("time"))
+    new_state = models.CharField(_("new state"), max_length=10, choices=ExternalAlert.State.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=ProcessedEvent.Outcome.choices)
+    alert = models.ForeignKey(
+        Alert,
+        verbose_name=_("alert"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="external_events",
+    )
+
+    class Meta:
+        verbose_name = _("external alarm event")
+        verbose_name_plural = _("external alarm events")
+        ordering = ("-at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.new_state}: {self.outcome}"
+
+
+class QuarantinedPayload(models.Model):
+    """An inbound request that could not be used, kept as received for a person to look at.
+
+    Nothing sent in is ever silently dropped: a payload in a format we did not
+    expect (a new Alertmanager version, a broken script) answers 400 and waits
+    here, so the alarm in it can still be read.
+    """
+
+    source = models.ForeignKey(
+        InboundSource,
+        verbose_name=_("source"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quarantine",
+    )
+    received_at = models.DateTimeField(_("received"))
+    path = models.CharField(_("address"), max_length=300)
+    content_type = models.CharField(_("content type"), max_length=200, blank=True)
+    remote_addr = models.CharField(_("sender address"), max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=500)
+    body = models.BinaryField(_("body"))
+    body_size = models.PositiveIntegerField(_("size in bytes"))
+    truncated = models.BooleanField(_("truncated"), default=False)
+
+    class Meta:
+        verbose_name = _("quarantined payload")
+        verbose_name_plural = _("quarantined payloads")
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.path}: {self.error[:60]}"
+
+    def text(self) -> str:
+        """The body as text, for reading in the admin."""
+        return bytes(self.body).decode(errors="replace")
+
+
+class SmsReply(models.Model):
+    """An inbound SMS to the acknowledgement hook and what became of it (accepted or why not)."""
+
+    class Outcome(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        ALREADY = "already", _("already acknowledged or resolved")
+        BAD_SIGNATURE = "bad_signature", _("refused: bad signature")
+        UNKNOWN_ACCOUNT = "unknown_account", _("refused: unknown account")
+        NO_CODE = "no_code", _("refused: no alert code")
+        UNKNOWN_CODE = "unknown_code", _("refused: unknown alert code")
+        UNKNOWN_NUMBER = "unknown_number", _("refused: number not notified for this alert")
+
+    received_at = models.DateTimeField(_("received"))
+    gateway = models.CharField(_("gateway"), max_length=20)
+    from_number = models.CharField(_("from"), max_length=40, blank=True)
+    body = models.CharField(_("text"), max_length=1600, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    alert = models.ForeignKey(
+        Alert,
+        verbose_name=_("alert"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sms_replies",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("SMS reply")
+        verbose_name_plural = _("SMS replies")
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"{self.from_number}: {self.outcome}"

@@ -8,14 +8,23 @@ work rather than repeat it.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
 import time
 
+from django.db import close_old_connections
+from django.urls import get_resolver
+
 from leitstand.alerting import actions
 
-IDLE_SLEEP = 1.0
+log = logging.getLogger(__name__)
+
+# How long an idle loop waits before looking again: the floor of an alarm's
+# latency. Looking is one indexed query, so four times a second costs nothing.
+IDLE_SLEEP = 0.25
+ERROR_SLEEP = 1.0
 
 
 def default_worker_id() -> str:
@@ -31,10 +40,34 @@ def step(worker_id: str) -> bool:
     return actions.deliver_due(worker_id) or did
 
 
+def warm_up() -> None:
+    """Load the URL configuration now, not for the first alarm.
+
+    An alarm to staff carries an acknowledgement link, and the first
+    ``reverse()`` imports every app's views (seconds, with PDF rendering
+    among them): the first alarm after a start would pay for it.
+    """
+    get_resolver().url_patterns  # noqa: B018 - the property does the loading
+
+
 def run(worker_id: str, stop: threading.Event, *, idle_sleep: float = IDLE_SLEEP) -> None:
-    """Run steps until ``stop`` is set; sleep only when a round found nothing."""
+    """Run steps until ``stop`` is set; sleep only when a round found nothing.
+
+    A round that fails (the database went away, was locked too long, a bug)
+    is logged and tried again after a pause: the loop is what delivers
+    alarms, so it must outlive any one error. Its work is not lost: what the
+    round had claimed is claimed again when the lease runs out.
+    """
+    warm_up()
     while not stop.is_set():
-        if not step(worker_id):
+        try:
+            did = step(worker_id)
+        except Exception:
+            log.exception("alerting round failed; trying again in %s s", ERROR_SLEEP)
+            close_old_connections()
+            stop.wait(ERROR_SLEEP)
+            continue
+        if not did:
             stop.wait(idle_sleep)
 
 

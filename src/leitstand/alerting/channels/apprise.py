@@ -58,7 +58,7 @@ class AppriseChannel:
         short = schema in SHORT_SCHEMAS
         try:
             delivered = notifier.notify(
-                body=message.subject if short else message.body,
+                body=(message.short or message.subject) if short else message.body,
                 title="" if short else message.subject,
             )
         except Exception as error:  # a plugin bug must not kill the worker

@@ -61,6 +61,8 @@ class Message:
     subject: str
     body: str
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # The text for SMS-like channels that carry one short line; empty: the subject.
+    short: str = ""
 
 
 class Channel(Protocol):
