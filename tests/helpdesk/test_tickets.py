@@ -127,6 +127,18 @@ def test_breaching_soon_and_breached(webosa: Tenant) -> None:
 @pytest.mark.django_db
 def test_time_is_billable_by_the_contract(webosa: Tenant, staff_user) -> None:  # type: ignore[no-untyped-def]
     request = ticket(webosa, "P2", at(23, 9))
+    # Seed 002 §1.6: the customer agreed to the proposed costs (tests/helpdesk/test_estimates.py)
+    request.estimates.create(
+        reference="E1",
+        description="x",
+        effort=timedelta(hours=1),
+        amount=0,
+        valid_until=at(30, 9),
+        state="approved",
+        text="x",
+        decided_at=at(23, 9),
+        created_at=at(23, 9),
+    )
     entry = actions.log_time(request, staff_user, "it_support", timedelta(minutes=40))
     assert entry.billable
     incident = ticket(webosa, "P1", at(23, 9), kind=Ticket.Kind.INCIDENT)

@@ -109,3 +109,35 @@ class AutoReplyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("sent_at", "sender", "ticket")
     search_fields = ("sender", "ticket__number")
     readonly_fields = ("sent_at", "sender", "ticket", "message_id")
+
+
+# -- estimates and SLA notices (helpdesk.estimates, helpdesk.sla_watch) --------------
+
+from leitstand.helpdesk.models import Estimate, SlaNotice  # noqa: E402
+
+
+@admin.register(Estimate)
+class EstimateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: an estimate is created and answered through its workflow, and its
+    record is proof; editing it here would make the proof worthless."""
+
+    list_display = ("reference", "ticket", "amount", "currency", "state", "decided_at")
+    list_filter = ("state", "decided_via")
+    search_fields = ("reference", "ticket__number", "ticket__customer__number")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SlaNotice)
+class SlaNoticeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("created_at", "ticket", "target", "priority", "kind", "deadline", "alert")
+    list_filter = ("kind", "target")
+    search_fields = ("ticket__number",)
+    readonly_fields = ("ticket", "target", "priority", "kind", "deadline", "created_at", "alert")

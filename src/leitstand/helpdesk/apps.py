@@ -10,4 +10,8 @@ class HelpdeskConfig(AppConfig):
     verbose_name = _("Helpdesk")
 
     def ready(self) -> None:
-        from leitstand.helpdesk import jobs  # noqa: F401, PLC0415 - registers periodic steps
+        from leitstand.helpdesk import (  # noqa: F401, PLC0415 - registers periodic steps
+            estimates,
+            jobs,
+            sla_watch,
+        )

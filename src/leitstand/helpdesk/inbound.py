@@ -34,7 +34,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leitstand.contracts.models import Contact, VerifiedEmail
-from leitstand.helpdesk import actions
+from leitstand.helpdesk import actions, estimates
+from leitstand.helpdesk.attachments import store_inbound_safely
 from leitstand.helpdesk.mail import (
     MAX_ID_CHARS,
     ParsedMail,
@@ -230,6 +231,9 @@ def process(
         )
         mail.refresh_from_db()
         return _outcome(mail, duplicate=duplicate)
+    if kind in {Kind.TICKET, Kind.FOLLOW_UP}:
+        # After the commit: the files are copies; the raw mail keeps the originals.
+        store_inbound_safely(locked)
     replied = False
     if kind == Kind.TICKET and ticket is not None and isinstance(parsed, ParsedMail):
         try:
@@ -259,7 +263,11 @@ def _decide(parsed: ParsedMail | ParseFailure, at: datetime) -> tuple[str, Ticke
         contact = next(
             (a.contact for a in addresses if a.contact.customer_id == ticket.customer_id), None
         )
-        _follow_up(ticket, parsed, contact, at)
+        message = _follow_up(ticket, parsed, contact, at)
+        # A reply carrying an estimate's reference may approve or decline it.
+        estimates.answer_by_mail(
+            ticket, parsed, message, authenticated=authenticated(parsed), at=at
+        )
         return Kind.FOLLOW_UP, ticket, how
     if parsed.automatic:
         return Kind.QUARANTINED, None, f"automatic mail ({parsed.automatic}), not part of a ticket"
@@ -350,8 +358,10 @@ def _text(parsed: ParsedMail) -> str:
     return f"{parsed.body}\n\n[{label}]\n{files}".strip()
 
 
-def _follow_up(ticket: Ticket, parsed: ParsedMail, contact: Contact | None, at: datetime) -> None:
-    Message.objects.create(
+def _follow_up(
+    ticket: Ticket, parsed: ParsedMail, contact: Contact | None, at: datetime
+) -> Message:
+    message = Message.objects.create(
         ticket=ticket,
         created_at=at,
         author_contact=contact,
@@ -365,6 +375,7 @@ def _follow_up(ticket: Ticket, parsed: ParsedMail, contact: Contact | None, at: 
     # stays closed (staff see the message and decide).
     if not parsed.automatic and ticket.status in {Ticket.Status.WAITING, Ticket.Status.RESOLVED}:
         actions.set_status(ticket, Ticket.Status.OPEN, at=at)
+    return message
 
 
 def auto_reply(ticket: Ticket, parsed: ParsedMail, *, mailbox: Mailbox, at: datetime) -> bool:

@@ -125,6 +125,12 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The nearest unmet SLA deadline, kept by queues.refresh_due() whenever the
+    # clocks change (priority, milestones, waiting): the back-office queues sort
+    # and filter a million tickets by an indexed column instead of computing
+    # every ticket's business-time clocks. NULL while paused or without a clock.
+    sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
+    sla_due_target = models.CharField(_("next SLA target"), max_length=50, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -134,6 +140,23 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "status"]),
             models.Index(fields=["status", "assignee"]),
             models.Index(fields=["group_key", "status"]),
+            # Back-office queues (queues.py): only open tickets, in queue order
+            # (nearest deadline first, NULLS LAST as PostgreSQL's ascending btree).
+            models.Index(
+                fields=["sla_due_at", "created_at", "id"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="ticket_queue_due",
+            ),
+            models.Index(
+                fields=["assignee", "sla_due_at", "created_at", "id"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="ticket_queue_assignee",
+            ),
+            models.Index(
+                fields=["status", "sla_due_at", "created_at", "id"],
+                condition=Q(status__in=["new", "open", "waiting"]),
+                name="ticket_queue_status",
+            ),
         ]
         constraints: ClassVar = [
             # One open monitoring incident per host: the database enforces the grouping.
@@ -330,3 +353,285 @@ class AutoReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket.number} → {self.sender} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class TicketEvent(models.Model):
+    """Something that happened to a ticket besides a message: assignment, state,
+    priority, milestones, scope; shown in the thread as a system line."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("time"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    old_value = models.CharField(_("before"), max_length=200, blank=True)
+    new_value = models.CharField(_("after"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ("ticket", "at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.kind} {self.old_value} → {self.new_value}"
+
+
+class RunningTimer(models.Model):
+    """A started stopwatch of one person on one ticket; stopping it records a time entry."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="timers"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    work_type = models.CharField(_("work type"), max_length=50)
+    started_at = models.DateTimeField(_("started"))
+
+    class Meta:
+        verbose_name = _("running timer")
+        verbose_name_plural = _("running timers")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="one_timer_per_user_and_ticket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.user} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A random name under MEDIA_ROOT: never the client's file name on disk
+    (path traversal, odd characters, names that reveal content)."""
+    import secrets  # noqa: PLC0415 - only needed here
+
+    at = instance.uploaded_at
+    return f"helpdesk/attachments/{at:%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    """A file attached to a ticket (from the back office, the portal or inbound mail)."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        Message,
+        verbose_name=_("message"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    inbound_mail = models.ForeignKey(
+        InboundMail,
+        verbose_name=_("inbound e-mail"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=150)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("Only staff see it (attached to a note).")
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ("ticket", "uploaded_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.name}"
+
+
+class EstimateQuerySet(models.QuerySet["Estimate"]):
+    """Estimates as the customer may see them: never a draft."""
+
+    def visible(self) -> EstimateQuerySet:
+        return self.exclude(state=Estimate.State.DRAFT)
+
+    def pending(self) -> EstimateQuerySet:
+        """Sent and waiting for the customer's answer."""
+        return self.filter(state=Estimate.State.SENT)
+
+
+class Estimate(models.Model):
+    """An offer for paid work on a ticket, and the customer's answer as proof.
+
+    Seed 003 §1: paid support "wird nach Rücksprache mit dem Kunden ...
+    berechnet"; seed 002 §1.6: "A Webosa representative will then indicate the
+    proposed actions and any associated costs." Seed 001 §4: only "die zur
+    Beauftragung von Zusatzleistungen berechtigten Personen" may order it.
+    ``text`` is frozen when the estimate is sent: it is what the customer
+    approves, word for word, and ``text_sha256`` proves it was not changed.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Via(models.TextChoices):
+        PORTAL = "portal", _("Customer portal")
+        EMAIL = "email", _("E-mail reply")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="estimates"
+    )
+    reference = models.CharField(_("reference"), max_length=60, unique=True)
+    description = models.TextField(_("work to be done"))
+    work_type = models.CharField(_("work type"), max_length=50)
+    effort = models.DurationField(_("expected effort"))
+    amount = models.DecimalField(_("expected amount (net)"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    valid_until = models.DateTimeField(_("valid until"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_to = models.JSONField(_("sent to"), default=list, blank=True)
+    sent_message = models.ForeignKey(
+        Message,
+        verbose_name=_("sent as"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    text = models.TextField(_("text sent"), blank=True)
+    text_sha256 = models.CharField(_("SHA-256 of the text"), max_length=64, blank=True)
+    decided_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    decided_via = models.CharField(
+        _("answered via"), max_length=20, choices=Via.choices, blank=True
+    )
+    decided_by_contact = models.ForeignKey(
+        "contracts.Contact",
+        verbose_name=_("answered by (contact)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by (portal user)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_email = models.EmailField(_("answered from address"), blank=True)
+    decision_message = models.ForeignKey(
+        Message,
+        verbose_name=_("answer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_evidence = models.JSONField(
+        _("evidence"),
+        default=dict,
+        blank=True,
+        help_text=_("Login, address, Message-ID, authentication result: what proves the answer."),
+    )
+    approved_text = models.TextField(_("text approved"), blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    objects = EstimateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("estimate")
+        verbose_name_plural = _("estimates")
+        ordering = ("-created_at", "-id")
+        indexes: ClassVar = [models.Index(fields=["state", "valid_until"])]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="estimate_amount_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(state="approved") | (Q(decided_at__isnull=False) & ~Q(text="")),
+                name="estimate_approval_is_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class SlaNotice(models.Model):
+    """A warning before, or an escalation at, an SLA breach: one per ticket,
+    target, priority and kind, so the alarm goes out exactly once.
+
+    The priority is part of the key because a new priority is a new deadline
+    (seed 002 §2: the targets differ per priority); a waiting period only moves
+    the same deadline and warns nobody twice.
+    """
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Warning")
+        BREACH = "breach", _("Breach")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="sla_notices"
+    )
+    target = models.CharField(_("target"), max_length=50)
+    priority = models.CharField(_("priority"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    deadline = models.DateTimeField(_("deadline"))
+    created_at = models.DateTimeField(_("time"))
+    alert = models.ForeignKey(
+        "alerting.Alert",
+        verbose_name=_("alert"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("SLA notice")
+        verbose_name_plural = _("SLA notices")
+        ordering = ("-created_at",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["ticket", "target", "priority", "kind"], name="one_sla_notice_per_deadline"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.target} {self.kind}"
