@@ -20,7 +20,7 @@ from leitstand.contracts.catalog import load_file
 from leitstand.contracts.models import Plan
 from leitstand.core.demo import CATALOG
 from leitstand.helpdesk import actions as helpdesk
-from leitstand.helpdesk.models import Ticket
+from leitstand.helpdesk.models import Ticket, TimeEntry
 from leitstand.lib.durations import parse_timedelta
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -33,6 +33,14 @@ def charge_cases() -> list[tuple[str, dict[str, object]]]:
             if case["kind"] == "charge":
                 cases.append((f"{path.name}: {case['name']}", case))
     return cases
+
+
+def ordered(entry: TimeEntry) -> TimeEntry:
+    """The customer ordered the work: whether an order is needed and present is the
+    helpdesk's rule (tests/helpdesk); here the time is billable by the contract."""
+    TimeEntry.objects.filter(pk=entry.pk).update(billable=True)
+    entry.refresh_from_db()
+    return entry
 
 
 @pytest.fixture
@@ -62,12 +70,14 @@ def test_every_charge_case_through_a_real_invoice(
         asset=customer_a.asset,
         at=datetime(2026, 11, 10, 10, tzinfo=BERLIN),
     )
-    helpdesk.log_time(
-        ticket,
-        staff_user,
-        str(case["work_type"]),
-        parse_timedelta(str(case["duration"])),
-        started_at=datetime(2026, 11, 10, 11, tzinfo=BERLIN),
+    ordered(
+        helpdesk.log_time(
+            ticket,
+            staff_user,
+            str(case["work_type"]),
+            parse_timedelta(str(case["duration"])),
+            started_at=datetime(2026, 11, 10, 11, tzinfo=BERLIN),
+        )
     )
     invoice = actions.draft_invoice(customer_a.customer, 2026, 11)
     assert invoice is not None
@@ -145,12 +155,14 @@ def test_drafts_are_replaced_and_nothing_is_billed_twice(
         asset=customer_a.asset,
         at=datetime(2026, 11, 5, 9, tzinfo=BERLIN),
     )
-    helpdesk.log_time(
-        ticket,
-        staff_user,
-        "it_support",
-        timedelta(minutes=40),
-        started_at=datetime(2026, 11, 5, 10, tzinfo=BERLIN),
+    ordered(
+        helpdesk.log_time(
+            ticket,
+            staff_user,
+            "it_support",
+            timedelta(minutes=40),
+            started_at=datetime(2026, 11, 5, 10, tzinfo=BERLIN),
+        )
     )
     first = actions.draft_invoice(customer_a.customer, 2026, 11)
     second = actions.draft_invoice(customer_a.customer, 2026, 11)

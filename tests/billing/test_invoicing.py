@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -136,9 +136,36 @@ def test_totals_are_the_sum_of_rounded_lines(items: list[tuple[Decimal, Decimal,
     lines = [Line(f"x{i}", q, "unit", p, r, "fee") for i, (q, p, r) in enumerate(items)]
     result = totals(lines)
     assert result.net == sum((line.net for line in lines), Decimal("0.00"))
-    assert result.vat == sum((line.vat for line in lines), Decimal("0.00"))
+    assert result.vat == sum(result.line_vat, Decimal("0.00"))
     assert result.gross == result.net + result.vat
-    for line in lines:
+    for line, vat in zip(lines, result.line_vat, strict=True):
         assert line.net == line.net.quantize(Decimal("0.01"))
-        assert line.vat == line.vat.quantize(Decimal("0.01"))
+        assert vat == vat.quantize(Decimal("0.01"))
+        # Every line stays within a cent of its exact VAT.
+        assert abs(vat - line.net * line.vat_rate / 100) < Decimal("0.01")
+    # EN 16931 BR-CO-17: the VAT of a rate is its net sum times the rate, rounded.
+    for rate, (basis, tax) in result.by_rate.items():
+        assert tax == (basis * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert sum((b for b, _ in result.by_rate.values()), Decimal("0.00")) == result.net
+
+
+def test_vat_rounded_per_line_adds_up_to_the_vat_of_the_rate() -> None:
+    # Ten lines of 0.03 at 19 %: each line alone rounds 0.0057 up to 0.01 (0.10 in
+    # all), but the rate's VAT is 0.30 x 19 % = 0.057 -> 0.06 (EN 16931 BR-CO-17).
+    lines = [
+        Line(f"x{i}", Decimal(1), "item", Decimal("0.03"), Decimal(19), "fee") for i in range(10)
+    ]
+    result = totals(lines)
+    assert result.vat == Decimal("0.06")
+    assert result.by_rate[Decimal(19)] == (Decimal("0.30"), Decimal("0.06"))
+    assert sorted(result.line_vat) == [Decimal("0.00")] * 4 + [Decimal("0.01")] * 6
+    # The lines that give a cent back are the first ones, always the same.
+    assert result.line_vat[:4] == (Decimal("0.00"),) * 4
+
+
+def test_vat_allocation_leaves_exact_lines_alone() -> None:
+    lines = [
+        Line("a", Decimal(1), "month", Decimal("100.00"), Decimal(19), "fee"),
+        Line("b", Decimal(1), "month", Decimal("50.00"), Decimal(7), "fee"),
+    ]
+    assert totals(lines).line_vat == (Decimal("19.00"), Decimal("3.50"))

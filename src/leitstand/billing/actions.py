@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from leitstand.billing import invoicing
+from leitstand.billing import documents, invoicing
 from leitstand.billing.charges import RateCard as RateCardRule
 from leitstand.billing.models import Invoice, InvoiceLine, InvoiceSequence
 from leitstand.contracts.models import Contract, Customer
@@ -150,7 +150,9 @@ def _draft(customers: QuerySet[Customer], year: int, month: int) -> list[Invoice
     """Create (or replace) the drafts of ``customers`` for the month, in bulk."""
     first, last = invoicing.month_bounds(year, month)
     data = _load_month(year, month, customers)
-    planned: list[tuple[Invoice, list[invoicing.Line], dict[str, list[int]]]] = []
+    planned: list[
+        tuple[Invoice, list[invoicing.Line], dict[str, list[int]], tuple[Decimal, ...]]
+    ] = []
     for customer in customers.only("pk", "country", "is_business", "vat_id"):
         lines, billed, vat = _lines_for(customer, data)
         if not lines:
@@ -165,7 +167,7 @@ def _draft(customers: QuerySet[Customer], year: int, month: int) -> list[Invoice
             vat_total=sums.vat,
             gross_total=sums.gross,
         )
-        planned.append((invoice, lines, billed))
+        planned.append((invoice, lines, billed, sums.line_vat))
     with transaction.atomic():
         Invoice.objects.filter(
             customer__in=customers,
@@ -176,9 +178,9 @@ def _draft(customers: QuerySet[Customer], year: int, month: int) -> list[Invoice
         invoices = Invoice.objects.bulk_create([p[0] for p in planned], batch_size=2000)
         rows: list[InvoiceLine] = []
         entry_ids: list[list[int]] = []
-        for invoice, (_, lines, billed) in zip(invoices, planned, strict=True):
-            for i, line in enumerate(lines, start=1):
-                rows.append(_line_row(invoice, i, line))
+        for invoice, (_, lines, billed, vats) in zip(invoices, planned, strict=True):
+            for i, (line, line_vat) in enumerate(zip(lines, vats, strict=True), start=1):
+                rows.append(_line_row(invoice, i, line, line_vat))
                 entry_ids.append(billed.get(line.reference, []) if line.kind == "time" else [])
         created = InvoiceLine.objects.bulk_create(rows, batch_size=5000)
         insert_rows(
@@ -190,10 +192,14 @@ def _draft(customers: QuerySet[Customer], year: int, month: int) -> list[Invoice
                 for entry_id in ids
             ),
         )
+        # Accepted SLA claims become credits on these drafts, exactly once (issue 7).
+        from leitstand.reports.credits import credit_accepted_claims  # noqa: PLC0415
+
+        credit_accepted_claims(invoices)
     return invoices
 
 
-def _line_row(invoice: Invoice, position: int, line: invoicing.Line) -> InvoiceLine:
+def _line_row(invoice: Invoice, position: int, line: invoicing.Line, vat: Decimal) -> InvoiceLine:
     """The stored form of a computed line (net and VAT exactly as the pure rule says)."""
     return InvoiceLine(
         invoice=invoice,
@@ -205,7 +211,7 @@ def _line_row(invoice: Invoice, position: int, line: invoicing.Line) -> InvoiceL
         unit_price=line.unit_price,
         vat_rate=line.vat_rate,
         net=line.net,
-        vat=line.vat,
+        vat=vat,
         included=line.included,
         reference=line.reference,
     )
@@ -231,7 +237,9 @@ def _next_number(year: int) -> str:
 
 
 def finalise(invoice: Invoice, on: date | None = None) -> Invoice:
-    """Number the invoice from the gapless sequence and make it final (immutable)."""
+    """Number the invoice from the gapless sequence, make it final (immutable) and store
+    its documents (PDF with Factur-X, XML, XRechnung) in the same transaction: if a
+    document cannot be made, the number is not taken and the invoice stays a draft."""
     on = on or timezone.localdate()
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -243,6 +251,7 @@ def finalise(invoice: Invoice, on: date | None = None) -> Invoice:
             number=_next_number(on.year), issued_on=on, status=Invoice.Status.FINAL
         )
         locked.refresh_from_db()
+        documents.store_documents(locked)
     return locked
 
 
@@ -272,7 +281,8 @@ def credit_note(
             gross_total=sums.gross,
         )
         InvoiceLine.objects.bulk_create(
-            _line_row(note, i, item) for i, item in enumerate(items, start=1)
+            _line_row(note, i, item, vat)
+            for i, (item, vat) in enumerate(zip(items, sums.line_vat, strict=True), start=1)
         )
     return finalise(note, on)
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from leitstand.billing.models import Rate, RateCard
+from leitstand.billing.models import BillingProfile, InvoiceDocument, Rate, RateCard
 
 
 class RateInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -14,3 +15,32 @@ class RateInline(admin.TabularInline):  # type: ignore[type-arg]
 class RateCardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "currency", "increment_seconds", "free_up_to_seconds")
     inlines = (RateInline,)
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Leitweg-ID and invoice e-mail per customer (what XRechnung needs)."""
+
+    list_display = ("customer", "buyer_reference", "invoice_email")
+    search_fields = ("customer__number", "customer__name", "buyer_reference")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(InvoiceDocument)
+class InvoiceDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Stored documents are evidence: they are listed, never edited or deleted here."""
+
+    list_display = ("invoice", "kind", "sha256", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("invoice__number",)
+    exclude = ("content",)
+    readonly_fields = ("invoice", "kind", "sha256", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

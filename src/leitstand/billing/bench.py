@@ -2,13 +2,18 @@
 
 Builds the data in a scratch database (bulk inserts, not timed), then times
 ``run_month`` -- every customer's draft with fees, add-ons and priced time.
-The last line is JSON: ``{"customers": ..., "entries": ..., "seconds": ...}``.
+Then it finalises ``--documents`` drafts (numbers, PDF/A-3 with Factur-X,
+XRechnung: what finalising costs per invoice) and streams the CSV export of
+all items of the month. The last line is JSON: ``{"customers": ...,
+"entries": ..., "seconds": ..., "documents": ..., "seconds_per_document": ...,
+"export_lines": ..., "export_seconds": ...}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,8 +22,8 @@ from django.core.management import call_command
 from django.db import transaction
 
 from leitstand.accounts.models import User
-from leitstand.billing import actions
-from leitstand.billing.models import Invoice, InvoiceLine
+from leitstand.billing import actions, exports
+from leitstand.billing.models import Invoice, InvoiceDocument, InvoiceLine
 from leitstand.contracts.catalog import load_file
 from leitstand.contracts.models import Asset, Contract, Customer, Plan
 from leitstand.core.demo import CATALOG
@@ -84,11 +89,47 @@ def build(customers: int, entries: int) -> None:
         )
 
 
+def _finalise(count: int) -> tuple[float, int]:
+    """Finalise ``count`` drafts with their documents; seconds per invoice."""
+    Customer.objects.filter(number__startswith="B").update(
+        street="Benchstraße 1", postcode="10115", city="Berlin"
+    )
+    drafts = list(Invoice.objects.filter(status=Invoice.Status.DRAFT).order_by("pk")[:count])
+    start = time.perf_counter()
+    for draft in drafts:
+        actions.finalise(draft, date(2026, 12, 1))
+    seconds = time.perf_counter() - start
+    stored = InvoiceDocument.objects.count()
+    print(
+        f"finalise: {len(drafts)} invoices with {stored} documents in {seconds:.1f} s "
+        f"({seconds / max(1, len(drafts)):.3f} s per invoice)"
+    )
+    return seconds / max(1, len(drafts)), len(drafts)
+
+
+def _export() -> tuple[int, float]:
+    """Stream the CSV of every item of the month (drafts and final) into nothing."""
+    lines = exports.lines_for(
+        start=date(2026, 11, 1), end=date(2026, 11, 1), statuses=["draft", "final"]
+    )
+    start = time.perf_counter()
+    rows = sum(1 for _ in exports.stream(lines, exports.DIALECTS["excel-de"])) - 2
+    seconds = time.perf_counter() - start
+    print(f"export: {rows} item lines as CSV in {seconds:.1f} s ({rows / seconds:.0f} lines/s)")
+    return rows, seconds
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="leitstand bench billing")
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--entries", type=int, default=50, help="time entries per customer")
+    parser.add_argument(
+        "--documents", type=int, default=20, help="drafts to finalise with their documents"
+    )
     args = parser.parse_args(argv)
+    # WeasyPrint reports every layout step and factur-x every attachment at INFO.
+    for noisy in ("weasyprint", "fontTools", "factur-x"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     call_command("migrate", verbosity=0, interactive=False)
     start = time.perf_counter()
     build(args.customers, args.entries)
@@ -105,12 +146,18 @@ def main(argv: list[str]) -> int:
         f"({drafted / seconds:.0f} invoices/s)"
     )
     assert Invoice.objects.count() == drafted
+    per_document, finalised = _finalise(args.documents)
+    export_lines, export_seconds = _export()
     print(
         json.dumps(
             {
                 "customers": args.customers,
                 "entries": args.customers * args.entries,
                 "seconds": round(seconds, 2),
+                "documents": finalised,
+                "seconds_per_document": round(per_document, 3),
+                "export_lines": export_lines,
+                "export_seconds": round(export_seconds, 2),
             }
         )
     )

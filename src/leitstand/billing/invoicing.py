@@ -7,8 +7,13 @@
   minutes" when "more than 15 minutes of work are required to resolve such
   issues" -- the threshold is about the issue, so the time of one ticket is
   added up before it is priced.
-- VAT is computed and rounded per line (half up to the cent); totals are sums
-  of lines, so the invoice always adds up.
+- VAT is stated per line in cents, and the lines of one rate add up to the VAT
+  of that rate computed on its net sum (EN 16931 BR-CO-17: "VAT category tax
+  amount = VAT category taxable amount x (VAT category rate / 100), rounded to
+  two decimals"). Rounding each line alone can miss that by a few cents, so the
+  difference is handed out cent by cent to the lines whose own rounding lost
+  the most (largest remainder): every line stays within a cent of its exact
+  VAT, and totals are sums of lines, so the invoice always adds up.
 - VAT treatment: German customers and private customers in the EU pay German
   VAT (19 %); EU business customers with a VAT ID abroad get reverse charge
   (§ 13b UStG, 0 % with the note); business customers outside the EU are not
@@ -25,7 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from leitstand.billing.charges import RateCard, price
-from leitstand.lib.money import ZERO, round_cents
+from leitstand.lib.money import CENT, ZERO, round_cents
 
 GERMAN_VAT = Decimal("19")
 EU_COUNTRIES = frozenset(
@@ -124,18 +129,43 @@ class Totals:
     vat: Decimal
     gross: Decimal
     by_rate: dict[Decimal, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    line_vat: tuple[Decimal, ...] = ()  # the VAT of each line, in the order given
+
+
+def line_vats(lines: Sequence[Line]) -> list[Decimal]:
+    """The VAT of each line, so that per rate the lines sum to the rate's VAT (BR-CO-17)."""
+    vats = [line.vat for line in lines]
+    groups: dict[Decimal, list[int]] = {}
+    for i, line in enumerate(lines):
+        groups.setdefault(line.vat_rate, []).append(i)
+    for rate, members in groups.items():
+        basis = sum((lines[i].net for i in members), ZERO)
+        target = round_cents(basis * rate / 100)
+        cents = int((target - sum((vats[i] for i in members), ZERO)) / CENT)
+        if not cents:
+            continue
+        step = CENT if cents > 0 else -CENT
+        # The lines whose rounding moved furthest away from the needed direction first;
+        # position breaks ties, so the same lines always give the same invoice.
+        exact = {i: lines[i].net * rate / 100 for i in members}
+        order = sorted(members, key=lambda i: (-(exact[i] - vats[i]) * step, i))
+        for i in order[: abs(cents)]:
+            vats[i] += step
+    return vats
 
 
 def totals(lines: Iterable[Line]) -> Totals:
     """Sum the lines; nothing is rounded here, so the totals equal the sum of lines."""
+    items = list(lines)
+    vats = line_vats(items)
     net = vat = ZERO
     by_rate: dict[Decimal, tuple[Decimal, Decimal]] = {}
-    for line in lines:
+    for line, line_vat in zip(items, vats, strict=True):
         net += line.net
-        vat += line.vat
+        vat += line_vat
         base, tax = by_rate.get(line.vat_rate, (ZERO, ZERO))
-        by_rate[line.vat_rate] = (base + line.net, tax + line.vat)
-    return Totals(net, vat, net + vat, by_rate)
+        by_rate[line.vat_rate] = (base + line.net, tax + line_vat)
+    return Totals(net, vat, net + vat, by_rate, tuple(vats))
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:

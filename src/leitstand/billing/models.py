@@ -222,3 +222,104 @@ class InvoiceLine(models.Model):
         if Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.FINAL).exists():
             raise FinalInvoiceError("the lines of a final invoice cannot change")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class BillingProfile(models.Model):
+    """What an e-invoice to this customer needs beyond the customer record.
+
+    XRechnung (CIUS of EN 16931) makes the buyer reference BT-10 mandatory: for
+    public-sector buyers it is their Leitweg-ID; for everyone else the customer
+    number serves. BT-49 (the buyer's electronic address) is the invoice e-mail.
+    """
+
+    customer = models.OneToOneField(
+        "contracts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="billing_profile",
+    )
+    buyer_reference = models.CharField(
+        _("buyer reference (Leitweg-ID)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Leave empty to use the customer number."),
+    )
+    invoice_email = models.EmailField(_("invoice e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("billing profile")
+        verbose_name_plural = _("billing profiles")
+
+    def __str__(self) -> str:
+        return str(self.customer)
+
+
+class InvoiceDocument(models.Model):
+    """A rendered document of a final invoice, stored once and never re-rendered.
+
+    GoBD: what was sent is what is kept. The bytes are written at finalisation;
+    the SHA-256 lets an auditor prove a download is the original.
+    """
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", _("PDF (ZUGFeRD / Factur-X)")
+        FACTURX = "facturx", _("Factur-X XML (EN 16931)")
+        XRECHNUNG = "xrechnung", _("XRechnung XML")
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    content = models.BinaryField(_("content"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invoice document")
+        verbose_name_plural = _("invoice documents")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["invoice", "kind"], name="one_document_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.kind}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Documents are written once."""
+        if self.pk and InvoiceDocument.objects.filter(pk=self.pk).exists():
+            raise FinalInvoiceError("a stored invoice document cannot change")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class LineChange(models.Model):
+    """A change staff made to a draft line, with the reason (the review's audit trail)."""
+
+    class Action(models.TextChoices):
+        EDIT = "edit", _("changed")
+        REMOVE = "remove", _("removed")
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="line_changes"
+    )
+    position = models.PositiveIntegerField(_("position"))
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    reason = models.TextField(_("reason"))
+    before = models.JSONField(_("before"), default=dict)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    changed_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("line change")
+        verbose_name_plural = _("line changes")
+        ordering = ("invoice", "changed_at")
+
+    def __str__(self) -> str:
+        return f"{self.invoice} #{self.position} {self.action}"
