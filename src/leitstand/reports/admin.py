@@ -2,9 +2,34 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from leitstand.reports.models import ClaimRule
+from leitstand.reports.models import Claim, ClaimRule
 
 
 @admin.register(ClaimRule)
 class ClaimRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "window_days", "requires_reported_incident")
+    list_display = (
+        "name",
+        "window_days",
+        "requires_reported_incident",
+        "availability_target",
+        "cap_percent",
+    )
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: claims are decided on the decision page (/staff/claims/), which
+    computes the amount; editing them here would bypass the computation."""
+
+    list_display = ("pk", "customer", "contract", "month", "state", "amount", "credit_line")
+    list_filter = ("state",)
+    search_fields = ("customer__number", "customer__name", "statement")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

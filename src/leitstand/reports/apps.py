@@ -8,3 +8,6 @@ class ReportsConfig(AppConfig):
     name = "leitstand.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from leitstand.reports import jobs  # noqa: F401, PLC0415 - registers periodic steps
