@@ -69,3 +69,12 @@ def customer_b(db: None) -> Tenant:
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     """PBKDF2 with a million rounds makes every login in a test take a second."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _sessions_without_time_limits(settings) -> None:  # type: ignore[no-untyped-def]
+    """Many tests log a client in and then travel days ahead with time-machine; the
+    idle and absolute session limits would log it out. They are tested on their
+    own in tests/accounts/test_sessions.py, which switches them back on."""
+    settings.SESSION_IDLE_TIMEOUT = 0
+    settings.SESSION_ABSOLUTE_TIMEOUT = 0

@@ -9,6 +9,14 @@ environment, never from editing this file:
   ``sqlite:///path`` (default: SQLite in the data dir).
 - ``LEITSTAND_DEBUG``: ``1`` for development (``make run`` sets it).
 - ``LEITSTAND_SECRET_KEY``, ``LEITSTAND_ALLOWED_HOSTS``, ``LEITSTAND_TIME_ZONE``.
+- ``LEITSTAND_ENV``: ``development`` (default) or ``production``. Production
+  refuses to start without ``LEITSTAND_SECRET_KEY`` and ``LEITSTAND_ALLOWED_HOSTS``
+  and with ``LEITSTAND_DEBUG`` on, and turns on HTTPS-only cookies, HSTS, the
+  HTTPS redirect and a Content-Security-Policy (see "Production" below).
+- Sessions: ``LEITSTAND_SESSION_IDLE_MINUTES`` (default 60) and
+  ``LEITSTAND_SESSION_MAX_HOURS`` (default 12); ``LEITSTAND_PASSWORD_RESET_MINUTES``
+  (default 60); ``LEITSTAND_STAFF_TOTP`` (default: on in production) makes a
+  second factor compulsory for all staff.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -29,10 +38,28 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
 
 
+ENVIRONMENT = os.environ.get("LEITSTAND_ENV", "development").strip().lower()
+if ENVIRONMENT not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"LEITSTAND_ENV={ENVIRONMENT!r}: expected 'development' or 'production'"
+    )
+PRODUCTION = ENVIRONMENT == "production"
+
+
 def _secret_key() -> str:
-    """A key from the environment, or one generated once and kept in the data dir."""
+    """A key from the environment, or one generated once and kept in the data dir.
+
+    Production never generates one: several web processes on several machines
+    must share the key (sessions, reset links), and a key in a data directory
+    that is lost with a container would log everybody out and void every link.
+    """
     if key := os.environ.get("LEITSTAND_SECRET_KEY"):
         return key
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "LEITSTAND_ENV=production needs LEITSTAND_SECRET_KEY (50 or more random "
+            "characters, e.g. from: python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
     path = DATA_DIR / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -81,9 +108,21 @@ def _sqlite(name: str) -> dict[str, Any]:
 
 
 DEBUG = _env_bool("LEITSTAND_DEBUG")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "LEITSTAND_DEBUG is on under LEITSTAND_ENV=production: debug pages show settings "
+        "and source code to anybody; turn it off"
+    )
 SECRET_KEY = _secret_key()
+if PRODUCTION and not os.environ.get("LEITSTAND_ALLOWED_HOSTS", "").strip():
+    raise ImproperlyConfigured(
+        "LEITSTAND_ENV=production needs LEITSTAND_ALLOWED_HOSTS (comma-separated host "
+        "names this site answers to, e.g. portal.provider.example)"
+    )
 ALLOWED_HOSTS = [
-    h for h in os.environ.get("LEITSTAND_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+    h.strip()
+    for h in os.environ.get("LEITSTAND_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
 ]
 
 INSTALLED_APPS = [
@@ -95,6 +134,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "leitstand.core",
     "leitstand.accounts",
     "leitstand.contracts",
@@ -113,12 +155,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "leitstand.accounts.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: expires sessions (with a message),
+    # activates the user's language and leads users who must have a second
+    # factor to its enrolment.
+    "leitstand.accounts.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -187,10 +234,61 @@ EMAIL_HOST = os.environ.get("LEITSTAND_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("LEITSTAND_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("LEITSTAND_FROM_EMAIL", "leitstand@localhost")
 
-SESSION_COOKIE_AGE = 8 * 3600
+# Sessions end after LEITSTAND_SESSION_IDLE_MINUTES without a request and, at
+# the latest, LEITSTAND_SESSION_MAX_HOURS after the login, whatever happens in
+# between (leitstand.accounts.middleware). The cookie lives as long as the
+# absolute limit; the server decides, not the browser. 0 switches a limit off.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("LEITSTAND_SESSION_IDLE_MINUTES", "60")) * 60
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("LEITSTAND_SESSION_MAX_HOURS", "12")) * 3600
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT or 14 * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # "Strict" would log people out when they follow a mailed link
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# A password reset link works once and for this long (Django's token generator).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("LEITSTAND_PASSWORD_RESET_MINUTES", "60")) * 60
+
+# Second factor (django-otp). Every failed code counts towards the login lockout
+# in leitstand.accounts.lockout, the one place that throttles guessing; django-otp's
+# own per-device back-off would only add a second, invisible rule.
+OTP_TOTP_ISSUER = os.environ.get("LEITSTAND_TOTP_ISSUER", "Leitstand")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+STAFF_REQUIRE_TOTP = _env_bool("LEITSTAND_STAFF_TOTP", default=PRODUCTION)
+
+# Content-Security-Policy sent with every response when set (production by
+# default; LEITSTAND_CSP overrides it, an empty value turns it off). Scripts and
+# styles come from our own static files only; no page needs a third party.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "LEITSTAND_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+    if PRODUCTION
+    else "",
+)
+
+if PRODUCTION:
+    # Production: HTTPS only. Behind a reverse proxy that terminates TLS, set
+    # LEITSTAND_PROXY_SSL_HEADER=1 *only if* the proxy always sets (and strips
+    # from clients) X-Forwarded-Proto; otherwise a client could claim HTTPS.
+    if _env_bool("LEITSTAND_PROXY_SSL_HEADER"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("LEITSTAND_SSL_REDIRECT", default=True)
+    # Load balancers probe /healthz over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("LEITSTAND_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("LEITSTAND_HSTS_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = _env_bool("LEITSTAND_HSTS_PRELOAD", default=True)
+    SECURE_REFERRER_POLICY = "same-origin"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"  # __Host-: secure, no Domain, path /
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_SECURE = True
+    if origins := os.environ.get("LEITSTAND_CSRF_TRUSTED_ORIGINS", ""):
+        CSRF_TRUSTED_ORIGINS = [o.strip() for o in origins.split(",") if o.strip()]
 
 LOGGING = {
     "version": 1,
@@ -205,4 +303,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LEITSTAND_LOG_LEVEL", "INFO")},
+    # The PDF and e-invoice libraries log every document at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "factur-x")},
 }

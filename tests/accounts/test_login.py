@@ -118,3 +118,19 @@ def test_failures_of_one_customer_do_not_lock_another(
         post_login(client, customer_number="C90002", login="bob", password=PASSWORD).status_code
         == 302
     )
+
+
+def test_the_admin_has_no_login_of_its_own(client: Client, staff_user: User) -> None:
+    """Django's admin login would skip the second factor and the lockout."""
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    login = client.get(response.url)
+    assert login.url == "/accounts/login/?next=/admin/"
+    posted = client.post("/admin/login/", {"username": "operator", "password": PASSWORD})
+    assert posted.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/login/?next=https://evil.example/").url == (
+        "/accounts/login/?next=/admin/"
+    )
+    client.post("/accounts/login/?next=/admin/", {"login": "operator", "password": PASSWORD})
+    assert client.get("/admin/").status_code in {200, 403}

@@ -10,12 +10,15 @@ The state is in the database, so every web process sees it.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.db.models import F
 from django.utils import timezone
 
 from leitstand.accounts.models import User
+
+log = logging.getLogger("leitstand.security")
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -36,6 +39,7 @@ def record_failure(user: User) -> None:
         User.objects.filter(pk=user.pk).update(
             locked_until=timezone.now() + timedelta(minutes=LOCK_MINUTES), failed_logins=0
         )
+        log.warning("user %s locked for %d minutes after failed logins", user.pk, LOCK_MINUTES)
 
 
 def record_success(user: User) -> None:

@@ -36,6 +36,9 @@ class User(AbstractUser):
     )
     failed_logins = models.PositiveSmallIntegerField(_("failed logins in a row"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    password_reset_sent_at = models.DateTimeField(
+        _("last password reset mail"), null=True, blank=True, editable=False
+    )
     language = models.CharField(
         _("language"),
         max_length=8,

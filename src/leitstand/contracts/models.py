@@ -44,6 +44,11 @@ class Customer(models.Model):
         choices=[("en", _("English")), ("de", _("German"))],
     )
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
+    enforce_totp = models.BooleanField(
+        _("require a second factor"),
+        default=False,
+        help_text=_("Every portal user of this customer must log in with a TOTP code."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
