@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["LEITSTAND_DATABASE_URL"] = "sqlite://:memory:"
         os.environ["LEITSTAND_SCENARIOS_MIGRATE"] = "1"
     # Imported late: the settings module must be chosen before Django is imported.
-    scratch_benches = {"monitor", "billing"}
+    scratch_benches = {"monitor", "billing", "alerting", "portal", "sla-watch"}
     if (
         len(args) >= 2
         and args[0] == "bench"

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from leitstand.operations import process_exceptions
 from leitstand.operations.models import (
     Agent,
     AgentReport,
     EnrollmentToken,
     InterventionRule,
+    LicenceUsage,
     ProcessException,
+    ProcessExceptionRequest,
     ProcessPolicy,
     QuarantinedReport,
     RemoteAction,
@@ -73,3 +81,85 @@ class RemoteActionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class AgentReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("agent", "seq", "collected_at", "received_at")
     readonly_fields = ("agent", "seq", "collected_at", "received_at", "body")
+
+
+@admin.register(LicenceUsage)
+class LicenceUsageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("asset", "measured_at", "user_accounts", "concurrent_users", "source")
+    list_filter = ("source",)
+    search_fields = ("asset__name", "asset__customer__number")
+    raw_id_fields = ("asset",)
+
+
+class DecisionForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Staff decide on a request: the decision and its written text go to the customer."""
+
+    decision = forms.ChoiceField(
+        label=_("decision"),
+        required=False,
+        choices=[
+            ("", _("no decision yet")),
+            ("confirm", _("confirm in writing")),
+            ("decline", _("decline")),
+            ("revoke", _("revoke a confirmed exception")),
+        ],
+    )
+
+    class Meta:
+        model = ProcessExceptionRequest
+        fields = ("decision", "decision_text", "valid_from", "valid_until")
+
+
+@admin.register(ProcessExceptionRequest)
+class ProcessExceptionRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Seed 000 IX: exceptions "must be confirmed in writing"; the confirmation is
+    recorded with who and when, and sent to the customer on the request's ticket."""
+
+    form = DecisionForm
+    list_display = (
+        "asset",
+        "command",
+        "status",
+        "requested_at",
+        "decided_by",
+        "valid_from",
+        "valid_until",
+    )
+    list_filter = ("status",)
+    search_fields = ("asset__name", "asset__customer__number", "command")
+    readonly_fields = (
+        "asset",
+        "command",
+        "max_runtime_seconds",
+        "max_rss_bytes",
+        "reason",
+        "requested_by",
+        "requested_at",
+        "ticket",
+        "status",
+        "decided_by",
+        "decided_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # requests come from customers, through the portal
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        decision = form.cleaned_data.get("decision")
+        text = form.cleaned_data.get("decision_text") or ""
+        original = ProcessExceptionRequest.objects.get(pk=obj.pk)
+        try:
+            if decision == "confirm":
+                process_exceptions.confirm(
+                    original,
+                    request.user,
+                    text,
+                    valid_from=form.cleaned_data.get("valid_from"),
+                    valid_until=form.cleaned_data.get("valid_until"),
+                )
+            elif decision == "decline":
+                process_exceptions.decline(original, request.user, text)
+            elif decision == "revoke":
+                process_exceptions.revoke(original, request.user, text)
+        except process_exceptions.ExceptionRequestError as exc:
+            self.message_user(request, str(exc), level="error")

@@ -30,6 +30,7 @@ from leitstand.operations.models import (
     AgentReport,
     EnrollmentToken,
     HostMetric,
+    LicenceUsage,
     QuarantinedReport,
     RemoteAction,
 )
@@ -226,7 +227,31 @@ def parse_report(body: bytes) -> tuple[dict[str, Any], list[tuple[str, float]]]:
             items.sequence()
     if (packages := root.get("packages")) is not None:
         packages.mapping()
+    _check_licences(root.get("licences"))
     return document, samples
+
+
+def _check_licences(licences: Node | None) -> None:
+    if licences is not None:
+        licences.mapping(allowed=LICENCE_COUNTS)
+        for key in LICENCE_COUNTS:
+            if (count := licences.get(key)) is not None:
+                count.integer(minimum=0)
+
+
+# Seed 000 VI: "the number of user accounts and the number of simultaneously
+# connected users is limited" -- the agent counts both where it can.
+LICENCE_COUNTS = ("user_accounts", "concurrent_users")
+
+
+def _licence_usage(agent: Agent, document: dict[str, Any], at: datetime) -> None:
+    """Store the report's licence counts, if it has any (section ``licences``)."""
+    counts = document.get("licences") or {}
+    values = {key: counts.get(key) for key in LICENCE_COUNTS}
+    if any(v is not None for v in values.values()):
+        LicenceUsage.objects.create(
+            asset_id=agent.asset_id, measured_at=at, source=LicenceUsage.Source.AGENT, **values
+        )
 
 
 def accept_report(agent: Agent, body: bytes) -> ReportOutcome:
@@ -257,6 +282,7 @@ def accept_report(agent: Agent, body: bytes) -> ReportOutcome:
             # Threshold checks over these metrics, and tickets for what the agent
             # escalated or ended, in the same transaction as the report.
             passive.on_report(agent.asset_id, collected, dict(samples))
+            _licence_usage(agent, document, collected)
             escalation.handle_report_actions(agent.asset, document)
     except IntegrityError:
         if AgentReport.objects.filter(agent=agent, seq=seq).exists():

@@ -16,27 +16,46 @@ from django.utils import timezone
 from leitstand.contracts.models import Asset
 from leitstand.helpdesk import actions as helpdesk
 from leitstand.helpdesk.models import Message, Ticket
+from leitstand.operations import process_exceptions
 from leitstand.operations.models import ProcessPolicy, RestartPolicy
+from leitstand.operations.process_policy import base_name
 
 
 def policy_document(asset: Asset) -> dict[str, Any]:
-    """The ``GET policy`` answer: the contract's process and restart policy."""
+    """The ``GET policy`` answer: the contract's process and restart policy.
+
+    The process policy's exceptions are the catalog's plus the exceptions
+    confirmed in writing for this asset and valid now (seed 000 IX "Exceptions
+    may be authorised by system administration ... these must be confirmed in
+    writing"); an asset's own exception replaces the catalog's for the same
+    command. A program the policy prohibits is never excepted: the agent would
+    refuse the whole policy, and seed 003 §13 forbids it anyway.
+    """
     contract = asset.active_contract()
     process = contract.policy("process_policy") if contract else None
     restart = contract.policy("restart_policy") if contract else None
     out: dict[str, Any] = {"process_policy": None, "restart_policy": None}
     if isinstance(process, ProcessPolicy):
+        exceptions = {
+            base_name(e.command): {
+                "command": e.command,
+                "max_runtime_s": e.max_runtime_seconds,
+                "max_rss": e.max_rss_bytes,
+            }
+            for e in process.exceptions.all()
+        }
+        prohibited = {base_name(p) for p in process.prohibited}
+        for granted in process_exceptions.in_force_for(asset):
+            if base_name(granted.command) not in prohibited:
+                exceptions[base_name(granted.command)] = {
+                    "command": granted.command,
+                    "max_runtime_s": granted.max_runtime_seconds,
+                    "max_rss": granted.max_rss_bytes,
+                }
         out["process_policy"] = {
             "max_runtime_s": process.max_runtime_seconds,
             "max_rss": process.max_rss_bytes,
-            "exceptions": [
-                {
-                    "command": e.command,
-                    "max_runtime_s": e.max_runtime_seconds,
-                    "max_rss": e.max_rss_bytes,
-                }
-                for e in process.exceptions.all()
-            ],
+            "exceptions": list(exceptions.values()),
             "prohibited": sorted(process.prohibited),
         }
     if isinstance(restart, RestartPolicy):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leitstand.core.models import CatalogEntry
@@ -306,3 +307,161 @@ class RemoteAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} on {self.agent}"
+
+
+class LicenceUsage(models.Model):
+    """How many user accounts exist and how many users were connected at one moment.
+
+    Seed 000 VI: "Depending on the chosen service model, the number of user
+    accounts and the number of simultaneously connected users is limited. The
+    permissible quantity is determined by the booked service type." The agent
+    counts both on the server (report section ``licences``); staff may enter a
+    count by hand (an audit, or a service the agent cannot see into). Usage is
+    a time series rather than a counter on the asset, so that the portal can
+    show the peak of concurrent users over a period, not just the last sample.
+    """
+
+    class Source(models.TextChoices):
+        AGENT = "agent", _("agent report")
+        STAFF = "staff", _("entered by staff")
+
+    asset = models.ForeignKey(
+        "contracts.Asset",
+        verbose_name=_("asset"),
+        on_delete=models.CASCADE,
+        related_name="licence_usage",
+    )
+    measured_at = models.DateTimeField(_("measured"))
+    user_accounts = models.PositiveIntegerField(_("user accounts"), null=True, blank=True)
+    concurrent_users = models.PositiveIntegerField(_("concurrent users"), null=True, blank=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.STAFF
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("licence usage")
+        verbose_name_plural = _("licence usage")
+        ordering = ("asset", "-measured_at")
+        indexes: ClassVar = [models.Index(fields=["asset", "-measured_at"])]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(user_accounts__isnull=False) | Q(concurrent_users__isnull=False),
+                name="licence_usage_counts_something",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset}: {self.user_accounts}/{self.concurrent_users}"
+
+
+class ProcessExceptionRequest(models.Model):
+    """A customer's request for an exception to the process limits on one asset.
+
+    Seed 000 IX: "Exceptions may be authorised by system administration. If
+    the Customer requests exception rules that could compromise system
+    stability, these must be confirmed in writing. There is no entitlement to
+    the implementation of such changes. If the stable operation of the servers
+    or network is impacted, IT-Hafen reserves the right to adjust or revoke
+    these exception rules." Seed 003 §9 says the same for cloudflux.
+
+    The request is kept with the change-request ticket it opened; staff's
+    written confirmation (who, when, the text, how long it is valid) is
+    recorded here, and only a confirmed request inside its validity reaches
+    the agent's policy (:func:`leitstand.operations.escalation.policy_document`).
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        CONFIRMED = "confirmed", _("confirmed in writing")
+        DECLINED = "declined", _("declined")
+        REVOKED = "revoked", _("revoked")
+
+    asset = models.ForeignKey(
+        "contracts.Asset",
+        verbose_name=_("asset"),
+        on_delete=models.CASCADE,
+        related_name="process_exception_requests",
+    )
+    command = models.CharField(_("command"), max_length=200)
+    max_runtime_seconds = models.PositiveIntegerField(
+        _("max runtime (seconds)"), null=True, blank=True
+    )
+    max_rss_bytes = models.PositiveBigIntegerField(_("max memory (bytes)"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested"))
+    ticket = models.ForeignKey(
+        "helpdesk.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_text = models.TextField(
+        _("written confirmation or reason"),
+        blank=True,
+        help_text=_("The text the customer receives: what is allowed, and on which conditions."),
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("process exception request")
+        verbose_name_plural = _("process exception requests")
+        ordering = ("-requested_at",)
+        indexes: ClassVar = [models.Index(fields=["asset", "status"])]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(max_runtime_seconds__isnull=False) | Q(max_rss_bytes__isnull=False),
+                name="process_exception_request_names_a_limit",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed")
+                | (
+                    Q(decided_by__isnull=False)
+                    & Q(decided_at__isnull=False)
+                    & Q(valid_from__isnull=False)
+                    & ~Q(decision_text="")
+                ),
+                name="confirmed_exception_is_in_writing",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_until__gt=models.F("valid_from")),
+                name="exception_valid_until_after_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset}: {self.command} ({self.status})"
+
+    def in_force(self, at: datetime) -> bool:
+        """Confirmed, and ``at`` lies in [valid_from, valid_until)."""
+        return (
+            self.status == self.Status.CONFIRMED
+            and self.valid_from is not None
+            and self.valid_from <= at
+            and (self.valid_until is None or at < self.valid_until)
+        )

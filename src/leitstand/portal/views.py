@@ -18,6 +18,7 @@ from leitstand.contracts.models import Customer
 from leitstand.core.access import customer_required
 from leitstand.core.templatetags.leitstand import plain
 from leitstand.helpdesk import actions as helpdesk
+from leitstand.helpdesk import attachments
 from leitstand.helpdesk.models import Ticket
 from leitstand.maintenance.models import PlannedWork
 from leitstand.monitoring.history import check_availability
@@ -25,26 +26,6 @@ from leitstand.portal import actions
 from leitstand.portal.forms import ReplyForm, TicketForm
 
 FEED_SALT = "leitstand.portal.maintenance-feed"
-
-
-@customer_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Servers and services with their state, open tickets, next maintenance."""
-    customer = request.customer  # type: ignore[attr-defined]
-    assets = customer.assets.prefetch_related(
-        "contracts__plan", "contracts__addons", "checks__status"
-    )
-    open_tickets = customer.tickets.filter(status__in=helpdesk.OPEN).order_by("-created_at")[:20]
-    upcoming = (
-        PlannedWork.objects.filter(assets__customer=customer, ends_at__gt=timezone.now())
-        .distinct()
-        .order_by("starts_at")[:5]
-    )
-    return render(
-        request,
-        "portal/dashboard.html",
-        {"customer": customer, "assets": assets, "tickets": open_tickets, "maintenance": upcoming},
-    )
 
 
 @customer_required
@@ -83,6 +64,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     """Open a ticket; a portal login makes the request verified (seed 000 VIII)."""
     customer = request.customer  # type: ignore[attr-defined]
     form = TicketForm(customer, data=request.POST or None)
+    files = attachments.form_uploads(request, form)
     if request.method == "POST" and form.is_valid():
         ticket = helpdesk.open_ticket(
             customer,
@@ -95,6 +77,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             verified=True,
             user=request.user,
         )
+        attachments.save_uploads(request, ticket, files, ticket.messages.first())
         return redirect("portal:ticket", number=ticket.number)
     return render(request, "portal/ticket_new.html", {"customer": customer, "form": form})
 
@@ -106,8 +89,10 @@ def ticket_detail(request: HttpRequest, number: str) -> HttpResponse:
     customer = request.customer  # type: ignore[attr-defined]
     ticket = get_object_or_404(customer.tickets, number=number)
     form = ReplyForm(data=request.POST or None)
+    files = attachments.form_uploads(request, form)
     if request.method == "POST" and form.is_valid():
-        actions.customer_reply(ticket, request.user, form.cleaned_data["body"])
+        message = actions.customer_reply(ticket, request.user, form.cleaned_data["body"])
+        attachments.save_uploads(request, ticket, files, message)
         return redirect("portal:ticket", number=ticket.number)
     return render(
         request,

@@ -16,6 +16,10 @@ BENCHMARKS = {
     "sla": "leitstand.sla.bench:main",
     "monitor": "leitstand.monitoring.bench:main",
     "billing": "leitstand.billing.bench:main",
+    "helpdesk": "leitstand.helpdesk.bench:main",
+    "alerting": "leitstand.alerting.bench:main",
+    "portal": "leitstand.portal.bench:main",
+    "sla-watch": "leitstand.helpdesk.sla_bench:main",
 }
 
 
