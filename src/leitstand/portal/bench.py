@@ -29,6 +29,7 @@ from django.utils import timezone
 from leitstand.accounts.models import User
 from leitstand.contracts.catalog import load_file
 from leitstand.contracts.models import Asset, Contract, Customer, Plan
+from leitstand.core import heap
 from leitstand.core.demo import CATALOG
 from leitstand.helpdesk.models import Ticket, WaitingPeriod
 from leitstand.maintenance.models import PlannedWork
@@ -191,6 +192,7 @@ def main(argv: list[str]) -> int:
         client = Client()
         client.force_login(user)
         measure(client, args.warmup)
+        heap.settle()  # what `leitstand web` and the WSGI entry point do at start-up
         connection.force_debug_cursor = True  # count the queries of one request
         connection.queries_log.clear()
         client.get("/portal/")

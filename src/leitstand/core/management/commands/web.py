@@ -12,6 +12,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from leitstand.core import heap
+
 
 class Command(BaseCommand):
     help = "Serve the web site."
@@ -20,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        heap.settle()
         call_command(
             "runserver",
             options["bind"],
