@@ -11,10 +11,31 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from leitstand.monitoring.states import CheckState, EventKind, Status
+
+
+class CheckQuerySet(models.QuerySet["Check"]):
+    """Deleting checks waits for a result write under way for them."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Lock the checks first, then delete them and their results.
+
+        The engine's store locks the checks it writes results for (FOR UPDATE)
+        and inserts them. Django deletes a check's results before the check; a
+        batch committed in between would reference the check at our COMMIT and
+        fail the delete. Locked first, the delete waits for the batch and then
+        removes its results too (or the batch waits, finds the check gone and
+        drops them).
+        """
+        with transaction.atomic(using=self.db):
+            list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            return super().delete()
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class Check(models.Model):
@@ -58,6 +79,8 @@ class Check(models.Model):
     enabled = models.BooleanField(_("enabled"), default=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = CheckQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("check")
         verbose_name_plural = _("checks")
@@ -66,6 +89,15 @@ class Check(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset}: {self.name}"
+
+    def delete(
+        self, using: str | None = None, keep_parents: bool = False
+    ) -> tuple[int, dict[str, int]]:
+        """Delete after locking the row, like :meth:`CheckQuerySet.delete`."""
+        db = using or router.db_for_write(Check, instance=self)
+        with transaction.atomic(using=db):
+            list(Check.objects.using(db).select_for_update().filter(pk=self.pk).values_list("pk"))
+            return super().delete(using=using, keep_parents=keep_parents)
 
     def clean(self) -> None:
         """Refuse a check whose type is unknown or whose parameters are wrong, naming

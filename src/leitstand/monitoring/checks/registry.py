@@ -7,7 +7,9 @@ else in the code base enumerates the kinds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -29,6 +31,31 @@ def register(kind: str) -> Callable[[C], C]:
         return cls
 
     return decorate
+
+
+Lifespan = Callable[[], AbstractAsyncContextManager[None]]
+_LIFESPANS: list[Lifespan] = []
+
+
+def lifespan(factory: Lifespan) -> Lifespan:
+    """Register ``factory``: an async context manager holding what a check type
+    shares between runs (a connection pool) while an engine runs; see :func:`running`.
+    """
+    if factory not in _LIFESPANS:
+        _LIFESPANS.append(factory)
+    return factory
+
+
+@contextlib.asynccontextmanager
+async def running() -> AsyncIterator[None]:
+    """Open the check types' shared resources for the current event loop, close
+    them at the end. Checks run outside (a single ``run_check``) make their own.
+    """
+    _load()
+    async with contextlib.AsyncExitStack() as stack:
+        for factory in list(_LIFESPANS):
+            await stack.enter_async_context(factory())
+        yield
 
 
 def get(kind: str) -> type[CheckType[Any, Any]]:
@@ -104,7 +131,8 @@ async def run_prepared(prepared: Prepared, timeout: float) -> Result:
     except Exception as exc:
         return Result(State.UNKNOWN, one_line(f"check failed: {type(exc).__name__}: {exc}"))
     # Whatever a check type wrote, the summary stays one printable line.
-    return replace(result, summary=one_line(result.summary))
+    summary = one_line(result.summary)
+    return result if summary == result.summary else replace(result, summary=summary)
 
 
 def _load() -> None:

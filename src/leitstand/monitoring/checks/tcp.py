@@ -7,11 +7,14 @@ SSH, NTP)") for which no protocol check exists yet.
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
+import os
 import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from leitstand.monitoring.checks import fields
@@ -80,33 +83,74 @@ class TcpCheck(CheckType[TcpParams, TcpRaw]):
         )
 
 
+@lru_cache(maxsize=65536)
+def literal_family(host: str) -> socket.AddressFamily | None:
+    """The address family of an IP literal, None for a host name. Cached: parsing
+    the literal with ``ipaddress`` on every run cost ~20 us per check.
+    """
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return socket.AF_INET6 if literal.version == 6 else socket.AF_INET
+
+
 async def connect_and_close(host: str, port: int) -> None:
     """Open a TCP connection and close it at once: the whole TCP check.
 
-    A bare non-blocking socket with ``loop.sock_connect`` instead of
-    ``asyncio.open_connection``: no transport, protocol and stream objects for a
-    connection that carries no data. Measured here: 125 us of CPU per check
-    instead of 224 us, which is what lets one engine run thousands a second.
-    Addresses are tried in the resolver's order, like ``open_connection``.
+    A bare non-blocking socket instead of ``asyncio.open_connection``: no
+    transport, protocol and stream objects for a connection that carries no
+    data (measured: 125 us of CPU per check instead of 224 us). And instead of
+    ``loop.sock_connect``, which resolves the address again and wraps the wait
+    in more futures, ``connect_ex`` plus one writer callback: 80-87 us instead
+    of 93-129 us per connection here. The socket is closed normally (FIN, no
+    RST), as any client would. Addresses are tried in the resolver's order,
+    like ``open_connection``.
     """
     loop = asyncio.get_running_loop()
     infos: list[tuple[socket.AddressFamily, tuple[Any, ...]]]
-    try:
-        literal = ipaddress.ip_address(host)
-        infos = [(socket.AF_INET6 if literal.version == 6 else socket.AF_INET, (host, port))]
-    except ValueError:
+    family = literal_family(host)
+    if family is not None:
+        infos = [(family, (host, port))]
+    else:
         resolved = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         infos = [(family, address) for family, _, _, _, address in resolved]
     error: OSError | None = None
     for family, address in infos:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
         try:
-            await loop.sock_connect(sock, address)
+            await _connect(loop, family, address)
         except OSError as exc:
             error = exc
             continue
-        finally:
-            sock.close()
         return
     raise error or OSError(f"no address for {host}")
+
+
+async def _connect(
+    loop: asyncio.AbstractEventLoop, family: socket.AddressFamily, address: tuple[Any, ...]
+) -> None:
+    sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+    try:
+        code = sock.connect_ex(address)
+        if code in _IN_PROGRESS:
+            fd = sock.fileno()
+            writable = loop.create_future()
+            loop.add_writer(fd, _set_done, writable)
+            try:
+                await writable
+            finally:
+                # Before close(): a closed fd number may be reused at once.
+                loop.remove_writer(fd)
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            raise OSError(code, os.strerror(code))
+    finally:
+        sock.close()
+
+
+_IN_PROGRESS = (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK, errno.EALREADY)
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
