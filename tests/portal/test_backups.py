@@ -55,6 +55,33 @@ def test_the_policy_the_window_and_the_last_reported_backup(
     assert f"/portal/backups/restore/?asset={it_hafen.asset.pk}" in html
 
 
+def test_snapshots_of_the_retention_period_only_and_only_the_customers_own(
+    client: Client, it_hafen: Tenant, customer_b: Tenant
+) -> None:
+    def backup(tenant: Tenant, hours_ago: int, output: str, status: str = "done") -> None:
+        agent, _ = Agent.objects.get_or_create(
+            asset=tenant.asset,
+            defaults={"secret_hash": f"x{tenant.asset.pk}", "action_key": "k", "enrolled_at": NOW},
+        )
+        with time_machine.travel(NOW - timedelta(hours=hours_ago + 1), tick=False):
+            action = agents.request_action(agent, "run_backup", {})
+        RemoteAction.objects.filter(pk=action.pk).update(
+            status=status, finished_at=NOW - timedelta(hours=hours_ago), output=output
+        )
+
+    backup(it_hafen, 8, "processed 1 files\nsnapshot 3355b3ac saved\n")
+    backup(it_hafen, 32, "snapshot 24374658 saved\n")
+    backup(it_hafen, 15 * 24, "snapshot 0badc0de saved\n")  # past the 14 days kept
+    backup(it_hafen, 4, "Fatal: repository is locked\n", status="failed")
+    backup(customer_b, 8, "snapshot b0b0b0b0 saved\n")
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(it_hafen.user)
+        html = client.get("/portal/backups/").content.decode()
+    assert html.index("3355b3ac") < html.index("24374658")  # newest first
+    assert "0badc0de" not in html
+    assert "b0b0b0b0" not in html
+
+
 def test_no_backup_booked_is_said(client: Client, customer_a: Tenant) -> None:
     client.force_login(customer_a.user)
     html = client.get("/portal/backups/").content.decode()

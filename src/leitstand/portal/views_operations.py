@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from leitstand.backups import restores
+from leitstand.backups import restores, snapshots
 from leitstand.backups.models import BackupPolicy, RestoreRequest
 from leitstand.contracts.models import Asset, Contract, Customer
 from leitstand.core.access import customer_required
@@ -96,6 +96,7 @@ class BackupRow:
     window: restores.RestoreWindow | None
     last_run: RemoteAction | None
     notice: str
+    snapshots: list[snapshots.Snapshot]
 
 
 @customer_required
@@ -124,6 +125,9 @@ def backups(request: HttpRequest) -> HttpResponse:
                 window=restores.window(policy, now) if policy else None,
                 last_run=last_run,
                 notice=restores.billing_notice(restores.restore_price(contract)),
+                snapshots=snapshots.recent(contract.asset, restores.window(policy, now).oldest)
+                if policy
+                else [],
             )
         )
     requested = (
