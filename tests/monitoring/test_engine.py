@@ -115,8 +115,13 @@ def test_checks_run_on_their_interval() -> None:
     asyncio.run(run_for(make(store, script), 1.0))
     assert 8 <= len(script.calls[1]) <= 12
     assert 3 <= len(script.calls[2]) <= 5
+    # Each run keeps to its slot of a fixed phase (no drift, no double runs); a
+    # late run on a busy machine may be up to 150 ms late, and the next is on time.
+    start = script.calls[1][0]
+    offsets = [t - (start + i * 0.1) for i, t in enumerate(script.calls[1])]
+    assert all(-0.02 < o < 0.15 for o in offsets), offsets
     gaps = [b - a for a, b in zip(script.calls[1], script.calls[1][1:], strict=False)]
-    assert all(0.07 < g < 0.14 for g in gaps), gaps
+    assert min(gaps) > 0.04, gaps  # never two runs of one check at once
 
 
 def test_failure_is_soft_then_hard_with_quicker_retries() -> None:
