@@ -1,6 +1,6 @@
 """A real browser against a real server: Playwright driving Debian's Chromium.
 
-One browser for the whole session (starting Chromium costs a second), a fresh
+One browser per module (starting Chromium costs a second), a fresh
 context (cookies, storage) for every test. Every page a test visits is kept as
 a full-page screenshot under ``test-artifacts/e2e/<test>/``.
 """
@@ -16,35 +16,46 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an asyncio event loop in this thread (driven
-# through greenlets). Django sees the running loop and refuses ORM calls from
-# the test code ("You cannot call this from an async context"), although they
-# are plain synchronous calls between two browser steps, never concurrent with
-# the loop. The live server answers in its own thread and is not affected.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session; never a downloaded browser."""
+    """One headless Chromium per test module; never a downloaded browser.
+
+    Playwright's sync API keeps an asyncio event loop running in this thread
+    (driven through greenlets) for as long as it is open. So it must close with
+    the module: a loop left running makes every later ``asyncio.run`` in the
+    session fail. Meanwhile Django sees the running loop and would refuse the
+    tests' ORM calls ("You cannot call this from an async context"), although
+    they are plain synchronous calls between two browser steps, never concurrent
+    with the loop; DJANGO_ALLOW_ASYNC_UNSAFE says so for exactly that time. The
+    live server answers in its own thread and is not affected.
+    """
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            # Root in a container has no user namespaces for Chromium's sandbox.
-            args=["--no-sandbox", "--disable-dev-shm-usage"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                # Root in a container has no user namespaces for Chromium's sandbox.
+                args=["--no-sandbox", "--disable-dev-shm-usage"],
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @dataclass
