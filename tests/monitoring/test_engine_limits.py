@@ -14,10 +14,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from tests.monitoring.checks.conftest import _garbage, _silent
 from tests.monitoring.test_engine import MemoryStore, Script, config, run_for, scripted
 
 from leitstand.monitoring.checks.base import Result, State
-from leitstand.monitoring.engine import Engine
+from leitstand.monitoring.engine import CheckConfig, Engine
 
 
 class Slow(Script):
@@ -73,34 +74,11 @@ async def _endless_http(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     # A 200 with a body that never ends ("sends gigabytes").
     await reader.readuntil(b"\r\n\r\n")
     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
-    chunk = b"z" * 65536
-    try:
-        while True:
-            writer.write(chunk)
-            await writer.drain()
-    except ConnectionError:
-        pass
-    finally:
-        writer.close()
+    await _garbage(reader, writer)
 
 
-async def _garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    # Bytes that are neither HTTP nor a TLS handshake, without end.
-    chunk = b"\x16\x03\x01\xff\xff garbage " * 4000
-    try:
-        while True:
-            writer.write(chunk)
-            await writer.drain()
-    except ConnectionError:
-        pass
-    finally:
-        writer.close()
-
-
-async def _silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    # Accepts, reads, never answers: also a TLS handshake that never completes.
-    await reader.read()
-    writer.close()
+def hostile(check_id: int, kind: str, **params: Any) -> CheckConfig:
+    return config(check_id, kind=kind, params=params, interval=0.3, timeout=0.8)
 
 
 def test_hostile_targets_cost_their_timeout_and_nothing_else() -> None:
@@ -115,37 +93,13 @@ def test_hostile_targets_cost_their_timeout_and_nothing_else() -> None:
             server = await asyncio.start_server(handler, "127.0.0.1", 0)
             servers.append(server)
             ports[name] = server.sockets[0].getsockname()[1]
-        hostile = [
-            config(
-                90,
-                kind="http",
-                params={"url": f"http://127.0.0.1:{ports['endless']}/"},
-                interval=0.3,
-                timeout=0.8,
-            ),
-            config(
-                91,
-                kind="http",
-                params={"url": f"https://127.0.0.1:{ports['garbage']}/"},
-                interval=0.3,
-                timeout=0.8,
-            ),
-            config(
-                92,
-                kind="http",
-                params={"url": f"https://127.0.0.1:{ports['silent']}/"},
-                interval=0.3,
-                timeout=0.8,
-            ),
-            config(
-                93,
-                kind="smtp",
-                params={"host": "127.0.0.1", "port": ports["garbage"]},
-                interval=0.3,
-                timeout=0.8,
-            ),
+        targets = [
+            hostile(90, "http", url=f"http://127.0.0.1:{ports['endless']}/"),
+            hostile(91, "http", url=f"https://127.0.0.1:{ports['garbage']}/"),
+            hostile(92, "http", url=f"https://127.0.0.1:{ports['silent']}/"),
+            hostile(93, "smtp", host="127.0.0.1", port=ports["garbage"]),
         ]
-        store = MemoryStore([*hostile, *(scripted(i, interval=0.1) for i in range(1, 21))])
+        store = MemoryStore([*targets, *(scripted(i, interval=0.1) for i in range(1, 21))])
         script = Script()
         engine = Engine(store, reload_interval=0.1, flush_interval=0.05, runner=script)
         started = time.monotonic()
