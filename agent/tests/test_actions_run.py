@@ -298,6 +298,46 @@ def test_run_backup_runs_the_configured_command(tmp_path: Path) -> None:
     assert (result["status"], result["output"]) == ("done", "backup done\n")
 
 
+def test_a_successful_backup_touches_its_stamp(tmp_path: Path) -> None:
+    stamp = tmp_path / "stamps" / "backup-ok"
+    settings = allow(backup_command=(sys.executable, "-c", "print('ok')"), backup_stamp=stamp)
+    before = time.time()
+    assert execute("run_backup", {}, settings, tmp_path)["status"] == "done"
+    assert stamp.stat().st_mtime >= before - 1
+    # the next good run moves it on
+    os.utime(stamp, (before - 2 * DAY, before - 2 * DAY))
+    assert execute("run_backup", {}, settings, tmp_path)["status"] == "done"
+    assert stamp.stat().st_mtime >= before - 1
+
+
+def test_a_failed_backup_leaves_its_stamp_alone(tmp_path: Path) -> None:
+    stamp = tmp_path / "backup-ok"
+    stamp.touch()
+    old = time.time() - 2 * DAY
+    os.utime(stamp, (old, old))
+    settings = allow(
+        backup_command=(sys.executable, "-c", "raise SystemExit('repository locked')"),
+        backup_stamp=stamp,
+    )
+    result = execute("run_backup", {}, settings, tmp_path)
+    assert result["status"] == "failed"
+    assert "repository locked" in result["output"]
+    assert stamp.stat().st_mtime == pytest.approx(old)
+
+
+def test_a_stamp_that_cannot_be_written_does_not_undo_the_backup(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the stamp's directory should be")
+    settings = allow(
+        backup_command=(sys.executable, "-c", "print('snapshot 3355b3ac saved')"),
+        backup_stamp=blocker / "backup-ok",
+    )
+    result = execute("run_backup", {}, settings, tmp_path)
+    assert result["status"] == "done"
+    assert result["output"].startswith("snapshot 3355b3ac saved\n")
+    assert f"the backup stamp {blocker / 'backup-ok'} could not be written" in result["output"]
+
+
 def test_run_backup_needs_a_command(tmp_path: Path) -> None:
     assert (
         execute("run_backup", {}, allow(), tmp_path)["output"]

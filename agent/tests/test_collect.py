@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,31 @@ def test_real_collection_is_json() -> None:
     json.dumps(report)
     assert "metrics" in report
     assert isinstance(report["errors"], list)
+
+
+def test_backup_age_is_the_age_of_the_stamp(tmp_path: Path) -> None:
+    stamp = tmp_path / "backup-ok"
+    stamp.touch()
+    finished = time.time() - 30 * 3600  # the last good backup ended 30 h ago
+    os.utime(stamp, (finished, finished))
+    c = collector(tmp_path, FakeTools({}))
+    c.backup_stamp = stamp
+    report = c.collect()
+    assert 30 * 3600 <= report["metrics"]["backup_age_s"] <= 30 * 3600 + 60
+    assert not [e for e in report["errors"] if e.startswith("backup")]
+
+
+def test_no_backup_yet_is_said_not_guessed(tmp_path: Path) -> None:
+    c = collector(tmp_path, FakeTools({}))
+    c.backup_stamp = tmp_path / "never-written"
+    report = c.collect()
+    assert "backup_age_s" not in report["metrics"]
+    assert (
+        f"backup_age_s: no successful backup yet ({tmp_path / 'never-written'} missing)"
+        in (report["errors"])
+    )
+
+
+def test_a_host_without_backups_reports_no_backup_age(tmp_path: Path) -> None:
+    report = collector(tmp_path, FakeTools({})).collect()
+    assert "backup_age_s" not in report["metrics"]

@@ -140,6 +140,11 @@ def test_the_shipped_example_loads() -> None:
             id="relative-program",
         ),
         pytest.param(
+            "[actions]\nbackup_stamp = 'backup-ok'",
+            "actions.backup_stamp: expected an absolute path, got 'backup-ok'",
+            id="relative-backup-stamp",
+        ),
+        pytest.param(
             "[actions]\nlog_dirs = ['var/log']",
             "actions.log_dirs: expected absolute paths",
             id="relative-log-dir",
@@ -197,3 +202,29 @@ def test_parse_size(value: object, size: int) -> None:
 def test_parse_duration_refuses(value: object) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    ("actions", "stamp"),
+    [
+        pytest.param("", None, id="no-backup-nothing-to-watch"),
+        pytest.param(
+            "backup_command = ['/usr/local/bin/backup']",
+            Path("/tmp/agent-state/backup-ok"),
+            id="run-by-the-agent",
+        ),
+        pytest.param(
+            "backup_stamp = '/var/lib/backup/last-ok'",
+            Path("/var/lib/backup/last-ok"),
+            id="run-by-cron",
+        ),
+        pytest.param(
+            "backup_command = ['/usr/local/bin/backup']\nbackup_stamp = '/srv/ok'",
+            Path("/srv/ok"),
+            id="both",
+        ),
+    ],
+)
+def test_backup_stamp(actions: str, stamp: Path | None) -> None:
+    text = f"[agent]\nstate_dir = '/tmp/agent-state'\n[actions]\n{actions}\n"
+    assert parse(text, Path("agent.toml")).actions.backup_stamp == stamp

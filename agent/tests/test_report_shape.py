@@ -84,8 +84,9 @@ def test_top_level_keys(report: dict[str, Any], example: dict[str, Any]) -> None
 
 def test_metrics_keys(report: dict[str, Any], example: dict[str, Any]) -> None:
     assert set(report["metrics"]) <= set(example["metrics"])
-    # Only the mail queue may be missing (no Postfix on the host).
-    assert set(example["metrics"]) - set(report["metrics"]) <= {"mail_queue"}
+    # Only the mail queue (no Postfix on the host) and the backup age (no backup
+    # configured) may be missing.
+    assert set(example["metrics"]) - set(report["metrics"]) <= {"mail_queue", "backup_age_s"}
 
 
 @pytest.mark.parametrize("part", ["filesystems", "processes", "process_actions"])

@@ -4,7 +4,10 @@ through the agent API to results, states and events."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from leitstand.monitoring.checks.base import ParamsError, State
 from leitstand.monitoring.models import Check, CheckEvent, CheckResult, CheckStatus
 from leitstand.monitoring.passive import AgentMetricParams, evaluate, parse_params
 from leitstand.operations import agents
+from leitstand_agent.collect import Collector
 
 FS = AgentMetricParams("fs:*:percent", warning=80, critical=90)
 
@@ -197,3 +201,51 @@ def test_a_silent_agent_is_confirmed_critical_by_the_sweep(
     event = CheckEvent.objects.get(service_check=load)
     assert (event.old_state, event.new_state) == ("ok", "critical")
     assert event.reason == "no report from the agent for 7 min"
+
+
+@pytest.mark.django_db
+def test_backup_age_from_the_agents_stamp_raises_the_backup_check(
+    client: Client, customer_a: Tenant, tmp_path: Path
+) -> None:
+    """Seed 000 VII: "a daily backup"; issue 3: threshold checks over "backup age".
+
+    The agent's own collector reads the stamp its last good backup left, the
+    report goes through the agent API, and the check over ``backup_age_s``
+    (warning after 26 h, critical after 50 h) judges it.
+    """
+    backup = Check.objects.create(
+        asset=customer_a.asset,
+        name="Daily backup",
+        kind="agent_metric",
+        params={"metric": "backup_age_s", "warning": 26 * 3600, "critical": 50 * 3600},
+        max_attempts=1,
+    )
+    token = agents.create_enrollment_token(customer_a.asset)
+    enrolled = client.post(
+        "/api/agent/v1/enroll", json.dumps({"token": token}), content_type="application/json"
+    ).json()
+    auth = f"Bearer {enrolled['host_id']}.{enrolled['secret']}"
+    stamp = tmp_path / "backup-ok"
+    stamp.touch()
+    collector = Collector(next_packages=float("inf"), backup_stamp=stamp)
+
+    def report(seq: int, hours_ago: float) -> str:
+        finished = time.time() - hours_ago * 3600
+        os.utime(stamp, (finished, finished))
+        body = {"seq": seq, "collected_at": datetime.now(UTC).isoformat(), **collector.collect()}
+        answer = client.post(
+            "/api/agent/v1/report",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=auth,
+        )
+        assert answer.status_code == 202, answer.content
+        return str(CheckStatus.objects.get(service_check=backup).hard_state)
+
+    assert report(1, hours_ago=3) == "ok"
+    assert report(2, hours_ago=27) == "warning"
+    assert report(3, hours_ago=51) == "critical"
+    event = CheckEvent.objects.filter(service_check=backup, new_state="critical").get()
+    assert event.reason.startswith("backup_age_s = 18")  # 51 h = 183,600 s
+    assert event.reason.endswith("(critical at 180000)")
+    assert report(4, hours_ago=0.5) == "ok"  # the next good backup clears it

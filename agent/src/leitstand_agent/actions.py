@@ -448,8 +448,20 @@ def _run_backup(params: dict[str, Any], context: Context) -> Prepared:
     if not command:
         raise Rejected("no backup_command is configured on this host")
 
+    stamp = context.settings.backup_stamp
+
     def run() -> str:
-        return _run_all(context, [command])
+        output = _run_all(context, [command])  # raises Failed unless the command succeeded
+        if stamp is not None:
+            # The end of a good backup; its age is the report's backup_age_s.
+            # The backup is done either way: a stamp that cannot be written is
+            # said in the output, and the age then grows until someone looks.
+            try:
+                stamp.parent.mkdir(parents=True, exist_ok=True)
+                stamp.touch()
+            except OSError as exc:
+                output += f"\nthe backup stamp {stamp} could not be written: {exc}"
+        return output
 
     return run
 

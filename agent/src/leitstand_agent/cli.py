@@ -257,7 +257,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         config=config,
         state=state,
         client=_client(config, state),
-        collector=Collector(config.packages_interval, config.smart_interval),
+        collector=_collector(config),
         spool=Spool(config.state_dir / "spool", config.spool_max_reports, config.spool_max_bytes),
     )
     stop = threading.Event()
@@ -276,10 +276,18 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_collect(args: argparse.Namespace, config: Config) -> int:
     del args
-    collector = Collector(config.packages_interval, config.smart_interval)
+    collector = _collector(config)
     report = {"collected_at": _now_iso(), "agent_version": __version__, **collector.collect()}
     print(json.dumps(report, indent=1))
     return 0
+
+
+def _collector(config: Config) -> Collector:
+    return Collector(
+        config.packages_interval,
+        config.smart_interval,
+        backup_stamp=config.actions.backup_stamp,
+    )
 
 
 def bench(count: int, collector: Collector | None = None) -> dict[str, float]:
@@ -297,7 +305,7 @@ def bench(count: int, collector: Collector | None = None) -> dict[str, float]:
 
 
 def cmd_bench(args: argparse.Namespace, config: Config) -> int:
-    figures = bench(args.count, Collector(config.packages_interval, config.smart_interval))
+    figures = bench(args.count, _collector(config))
     print(f"collections: {args.count} (after 2 warm-up collections)")
     print("targets: rss_mb < 30, cpu_ms_per_collection < 20")
     print(json.dumps(figures))

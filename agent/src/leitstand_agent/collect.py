@@ -308,6 +308,8 @@ class Collector:
     _users: dict[int, str] = field(default_factory=dict)
     _cpu_ticks: dict[int, tuple[int, int]] = field(default_factory=dict)
     _last_scan: float = 0.0
+    # See ActionSettings.backup_stamp: None when the host has no backup to watch.
+    backup_stamp: Path | None = None
 
     def collect(self) -> dict[str, Any]:
         """Everything of the report except ``seq`` and the agent's own action records."""
@@ -369,6 +371,16 @@ class Collector:
         else:
             if queue is not None:
                 metrics["mail_queue"] = queue
+        if self.backup_stamp is not None:
+            try:
+                finished = self.backup_stamp.stat().st_mtime
+            except FileNotFoundError:
+                missing = f"no successful backup yet ({self.backup_stamp} missing)"
+                errors.append(f"backup_age_s: {missing}")
+            except OSError as exc:
+                errors.append(f"backup_age_s: {exc}")
+            else:
+                metrics["backup_age_s"] = max(0, int(time.time() - finished))
         return metrics
 
     def mail_queue(self) -> int | None:

@@ -58,6 +58,11 @@ class ActionSettings:
     collect_max_bytes: int = 5 * 1024 * 1024
     update_commands: tuple[tuple[str, ...], ...] = ()
     backup_command: tuple[str, ...] = ()
+    # Its modification time is the end of the last successful backup: touched
+    # after every successful run_backup, and by a backup run from cron if that
+    # is configured to (``restic backup ... && touch STAMP``). Its age is the
+    # report's ``backup_age_s``. None: this host has no backup to watch.
+    backup_stamp: Path | None = None
     restore_command: tuple[str, ...] = ()
     restore_targets: tuple[Path, ...] = ()
     timeout: float = 1800.0
@@ -239,6 +244,14 @@ class _Section:
                 raise self.error(name, f"expected absolute paths, got {value!r}")
         return tuple(Path(v) for v in values)
 
+    def absolute_path(self, name: str) -> Path | None:
+        value = self.string(name, "")
+        if not value:
+            return None
+        if not value.startswith("/"):
+            raise self.error(name, f"expected an absolute path, got {value!r}")
+        return Path(value)
+
     def argv(self, name: str) -> tuple[str, ...]:
         """A command as an argument list: no shell ever parses it."""
         value = self.strings(name)
@@ -290,12 +303,13 @@ def parse(text: str, path: Path) -> Config:
     if url and not url.startswith(("https://", "http://")):
         raise server.error("url", f"expected an https:// URL, got {url!r}")
     ca = server.string("ca_file", "")
+    state_dir = Path(agent.string("state_dir", str(DEFAULT_STATE_DIR)))
     config = Config(
         path=path,
         server_url=url.rstrip("/"),
         ca_file=Path(ca) if ca else None,
         timeout=server.required_duration("timeout", 30.0, minimum=1.0),
-        state_dir=Path(agent.string("state_dir", str(DEFAULT_STATE_DIR))),
+        state_dir=state_dir,
         report_interval=agent.required_duration("report_interval", 60.0, minimum=5.0),
         spool_max_reports=agent.integer("spool_max_reports", 1500, minimum=1),
         spool_max_bytes=agent.size("spool_max_bytes", 200 * 1024 * 1024) or 1,
@@ -303,7 +317,7 @@ def parse(text: str, path: Path) -> Config:
         smart_interval=agent.required_duration("smart_interval", 3600.0, minimum=60.0),
         processes=_process_settings(procs),
         restart=_restart_settings(restart),
-        actions=_action_settings(actions),
+        actions=_action_settings(actions, state_dir),
     )
     for section in (server, agent, procs, restart, actions, root):
         section.check_unknown()
@@ -361,7 +375,7 @@ def _restart_settings(section: _Section) -> RestartSettings:
     return RestartSettings(units, RestartPolicy(timedelta(seconds=silence), max_consecutive))
 
 
-def _action_settings(section: _Section) -> ActionSettings:
+def _action_settings(section: _Section, state_dir: Path) -> ActionSettings:
     enabled = section.strings("enabled")
     for name in enabled:
         if name not in ACTION_TYPES:
@@ -386,6 +400,8 @@ def _action_settings(section: _Section) -> ActionSettings:
                 )
             updates.append(tuple(argv))
     restore = section.argv("restore_command")
+    backup = section.argv("backup_command")
+    stamp = section.absolute_path("backup_stamp") or (state_dir / "backup-ok" if backup else None)
     return ActionSettings(
         enabled=frozenset(enabled),
         units=section.strings("units"),
@@ -393,7 +409,8 @@ def _action_settings(section: _Section) -> ActionSettings:
         collect_paths=section.paths("collect_paths"),
         collect_max_bytes=section.size("collect_max_bytes", 5 * 1024 * 1024) or 0,
         update_commands=tuple(updates),
-        backup_command=section.argv("backup_command"),
+        backup_command=backup,
+        backup_stamp=stamp,
         restore_command=restore,
         restore_targets=section.paths("restore_targets"),
         timeout=section.required_duration("timeout", 1800.0, minimum=1.0),

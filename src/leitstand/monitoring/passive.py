@@ -2,7 +2,8 @@
 
 Seed 001 §3.2: "Alarmierung per E-Mail und/oder SMS (CPU-Load, RAM,
 File-System-Auslastung, Host-Down)"; seed 003 §2: "Serverlast • Festplatten
-(RAID-Status, S.M.A.R.T., Speicherauslastung)", "Mailversandlimits".
+(RAID-Status, S.M.A.R.T., Speicherauslastung)", "Mailversandlimits"; seed 000
+VII: "a daily backup" (its age).
 
 These checks are *passive*: nothing is probed; the agent's report is the
 observation. They are evaluated in the transaction that stores the report, so
@@ -13,7 +14,8 @@ of a host that cannot be pinged from outside.
 
 Metric names are those of the agent protocol (``docs/agent-protocol.md``) as the
 server stores them: ``cpu_percent``, ``load1``, ``mem_percent``,
-``swap_percent``, ``mail_queue``, ``fs:<mount>:percent``,
+``swap_percent``, ``mail_queue``, ``backup_age_s`` (seconds since the last
+good backup ended), ``fs:<mount>:percent``,
 ``raid:<device>:degraded`` and ``smart:<device>:failed`` (1 means bad). A ``*``
 in a name matches every mount or device; the worst one decides.
 """
