@@ -230,6 +230,11 @@ TICKET_NUMBER_FORMAT = os.environ.get("LEITSTAND_TICKET_NUMBER_FORMAT", "LS-{yea
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Agent reports one web process stores at the same time; one more is answered
+# 503 with Retry-After (the agent keeps it and comes back), so that a thousand
+# agents replaying after an outage queue on their side, not in the database.
+AGENT_MAX_CONCURRENT_REPORTS = int(os.environ.get("LEITSTAND_AGENT_MAX_CONCURRENT_REPORTS", "8"))
+
 EMAIL_HOST = os.environ.get("LEITSTAND_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("LEITSTAND_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("LEITSTAND_FROM_EMAIL", "leitstand@localhost")

@@ -7,11 +7,15 @@ automatic 422 answers.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import secrets
+import threading
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +25,44 @@ from leitstand.operations import agents, escalation
 from leitstand.operations.models import Agent
 
 RETRY_AFTER_DB_DOWN = 30
+# Overloaded: come back in 30-90 s, spread so that agents turned away together
+# do not all return together.
+RETRY_AFTER_BUSY = (30, 90)
 View = Callable[..., HttpResponse]
+
+_admission_lock = threading.Lock()
+_admission: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+class Busy(Exception):
+    """This process already stores as many reports as it may at once."""
+
+
+@contextlib.contextmanager
+def admitted() -> Iterator[None]:
+    """Hold one of the ``AGENT_MAX_CONCURRENT_REPORTS`` slots of this process, or
+    raise :class:`Busy` at once: an overloaded server says so instead of letting
+    requests pile up on database connections and locks.
+    """
+    global _admission  # noqa: PLW0603 - one gate per process, built on first use
+    limit = max(1, int(settings.AGENT_MAX_CONCURRENT_REPORTS))
+    with _admission_lock:
+        if _admission is None or _admission[0] != limit:
+            _admission = (limit, threading.BoundedSemaphore(limit))
+        gate = _admission[1]
+    if not gate.acquire(blocking=False):
+        raise Busy
+    try:
+        yield
+    finally:
+        gate.release()
+
+
+def busy() -> JsonResponse:
+    """503 with a spread Retry-After: the agent keeps its report and comes back."""
+    response = JsonResponse({"error": "overloaded, try again later"}, status=503)
+    response["Retry-After"] = str(secrets.SystemRandom().randint(*RETRY_AFTER_BUSY))
+    return response
 
 
 def _error(exc: agents.AgentError) -> JsonResponse:
@@ -96,7 +137,11 @@ def rotate(request: HttpRequest, agent: Agent) -> HttpResponse:
 def report(request: HttpRequest, agent: Agent) -> HttpResponse:
     # Read at most one byte past the limit: a hostile or broken agent sending
     # gigabytes costs the server nothing but the refusal.
-    outcome = agents.accept_report(agent, request.read(agents.MAX_REPORT_BYTES + 1))
+    try:
+        with admitted():
+            outcome = agents.accept_report(agent, request.read(agents.MAX_REPORT_BYTES + 1))
+    except Busy:
+        return busy()
     body: dict[str, Any] = {"accepted": outcome.seq}
     if outcome.duplicate:
         body["duplicate"] = True
