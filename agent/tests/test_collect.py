@@ -11,6 +11,7 @@ from typing import Any
 
 from leitstand_agent import cmd
 from leitstand_agent.collect import Collector
+from leitstand_agent.config import LicenceSettings
 
 DPKG_OUT = "ii \tbash\t5.2.15-2+b2\n"
 APT_OUT = "Inst bash [5.2.15-2+b2] (5.2.15-2+b3 Debian:12/stable [amd64])\n"
@@ -179,3 +180,40 @@ def test_no_backup_yet_is_said_not_guessed(tmp_path: Path) -> None:
 def test_a_host_without_backups_reports_no_backup_age(tmp_path: Path) -> None:
     report = collector(tmp_path, FakeTools({})).collect()
     assert "backup_age_s" not in report["metrics"]
+
+
+def test_licence_counts_from_passwd_and_a_command(tmp_path: Path) -> None:
+    passwd = tmp_path / "passwd"
+    passwd.write_text(
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "anna:x:1000:1000::/home/anna:/bin/bash\n"
+        "jonas:x:1001:1001::/home/jonas:/bin/bash\n"
+        "svc:x:1002:1002::/srv:/usr/sbin/nologin\n"
+    )
+    tools = FakeTools({"count-mailboxes": (0, "23\n")})
+    c = collector(tmp_path, tools)
+    c.passwd_path = passwd
+    c.licence_settings = LicenceSettings(
+        user_accounts="passwd", concurrent_users=("/usr/bin/count-mailboxes",)
+    )
+    report = c.collect()
+    assert report["licences"] == {"user_accounts": 2, "concurrent_users": 23}
+    assert ["/usr/bin/count-mailboxes"] in tools.calls
+
+
+def test_a_failing_licence_count_is_noted_and_the_other_still_sent(tmp_path: Path) -> None:
+    tools = FakeTools({"count-users": (0, "about twelve\n")})
+    c = collector(tmp_path, tools)
+    c.licence_settings = LicenceSettings(
+        user_accounts=("/usr/bin/count-users",), concurrent_users="sessions"
+    )
+    report = c.collect()
+    assert set(report["licences"]) == {"concurrent_users"}  # from utmp, may well be 0 here
+    assert (
+        "licences.user_accounts: expected one whole number, got 'about twelve'"
+        in (report["errors"])
+    )
+
+
+def test_no_licence_source_sends_no_licences(tmp_path: Path) -> None:
+    assert "licences" not in collector(tmp_path, FakeTools({})).collect()

@@ -140,6 +140,21 @@ def test_the_shipped_example_loads() -> None:
             id="relative-program",
         ),
         pytest.param(
+            "[licences]\nuser_accounts = 'ldap'",
+            "licences.user_accounts: expected 'passwd' or a command as an argument list",
+            id="unknown-licence-source",
+        ),
+        pytest.param(
+            "[licences]\nconcurrent_users = ['who']",
+            "licences.concurrent_users: the program must be an absolute path",
+            id="relative-licence-command",
+        ),
+        pytest.param(
+            "[licences]\nseats = 'passwd'",
+            "licences.seats: unknown key",
+            id="unknown-licence-key",
+        ),
+        pytest.param(
             "[actions]\nbackup_stamp = 'backup-ok'",
             "actions.backup_stamp: expected an absolute path, got 'backup-ok'",
             id="relative-backup-stamp",
@@ -228,3 +243,16 @@ def test_parse_duration_refuses(value: object) -> None:
 def test_backup_stamp(actions: str, stamp: Path | None) -> None:
     text = f"[agent]\nstate_dir = '/tmp/agent-state'\n[actions]\n{actions}\n"
     assert parse(text, Path("agent.toml")).actions.backup_stamp == stamp
+
+
+def test_licence_sources() -> None:
+    text = (
+        "[licences]\nuser_accounts = ['/usr/local/bin/count-mailboxes', '--active']\n"
+        "concurrent_users = 'sessions'\nmin_uid = 500\n"
+    )
+    licences = parse(text, Path("agent.toml")).licences
+    assert licences.user_accounts == ("/usr/local/bin/count-mailboxes", "--active")
+    assert licences.concurrent_users == "sessions"
+    assert licences.min_uid == 500
+    defaults = parse("", Path("agent.toml")).licences
+    assert (defaults.user_accounts, defaults.concurrent_users) == (None, None)

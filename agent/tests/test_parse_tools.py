@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from leitstand_agent.collect import parse_failed_units, parse_postqueue, parse_smartctl
+from leitstand_agent.collect import (
+    count_accounts,
+    parse_count,
+    parse_failed_units,
+    parse_postqueue,
+    parse_smartctl,
+)
 
 SMART_SATA_OK = {
     "json_format_version": [1, 0],
@@ -140,3 +146,42 @@ def test_parse_postqueue(text: str, expected: int) -> None:
 def test_parse_postqueue_refuses_garbage() -> None:
     with pytest.raises(ValueError, match="Expecting value"):
         parse_postqueue("postqueue: fatal: Queue report unavailable - mail system is down\n")
+
+
+PASSWD = """\
+root:x:0:0:root:/root:/bin/bash
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
+postgres:x:108:115:PostgreSQL administrator:/var/lib/postgresql:/bin/bash
+anna:x:1000:1000:Anna,,,:/home/anna:/bin/bash
+jonas:x:1001:1001::/home/jonas:/usr/bin/zsh
+shop:x:1002:1002::/srv/shop:/usr/sbin/nologin
+backup-only:x:1003:1003::/home/b:/bin/false
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+ghost:x:1004:1004::/home/ghost:
+broken line without fields
+sftp:x:2000:2000::/srv/sftp:/bin/sh
+"""
+
+
+@pytest.mark.parametrize(
+    ("min_uid", "expected"),
+    [
+        (1000, 3),  # anna, jonas, sftp: daemons, nologin/false, no shell and nobody do not count
+        (2000, 1),
+        (0, 5),  # root and postgres have shells too
+    ],
+)
+def test_count_accounts(min_uid: int, expected: int) -> None:
+    assert count_accounts(PASSWD, min_uid) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("23\n", 23), ("  0 ", 0), ("7", 7)])
+def test_parse_count(text: str, expected: int) -> None:
+    assert parse_count(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "twelve", "-3", "1.5", "12 users", "1\n2\n"])
+def test_parse_count_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="expected one whole number"):
+        parse_count(text)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ from tests.conftest import Tenant
 
 from leitstand.operations import agents
 from leitstand.operations.models import LicenceUsage, QuarantinedReport
+from leitstand_agent.collect import Collector
+from leitstand_agent.config import LicenceSettings
 
 pytestmark = pytest.mark.django_db
 API = "/api/agent/v1/"
@@ -109,3 +113,40 @@ def test_a_count_of_nothing_is_refused_by_the_database(customer_a: Tenant) -> No
 
     with pytest.raises(IntegrityError), transaction.atomic():
         LicenceUsage.objects.create(asset=customer_a.asset, measured_at=datetime.now(UTC))
+
+
+def test_the_agents_own_counts_reach_the_portal(
+    client: Client, customer_a: Tenant, auth: str, tmp_path: Path
+) -> None:
+    """The agent counts login accounts in its passwd file and asks the
+    application for its connected users (a command printing a number); the
+    server stores the counts and the customer sees them against the plan."""
+    customer_a.contract.plan.max_user_accounts = 3
+    customer_a.contract.plan.max_concurrent_users = 10
+    customer_a.contract.plan.save()
+    passwd = tmp_path / "passwd"
+    passwd.write_text(
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "www-data:x:33:33::/var/www:/usr/sbin/nologin\n"
+        + "".join(f"user{i}:x:{1000 + i}:{1000 + i}::/home/u{i}:/bin/bash\n" for i in range(3))
+    )
+    collector = Collector(
+        next_packages=float("inf"),
+        passwd_path=passwd,
+        licence_settings=LicenceSettings(
+            user_accounts="passwd",
+            concurrent_users=(sys.executable, "-c", "print(4)"),
+        ),
+    )
+    body = {"seq": 1, "collected_at": datetime.now(UTC).isoformat(), **collector.collect()}
+    assert body["licences"] == {"user_accounts": 3, "concurrent_users": 4}
+    response = client.post(
+        API + "report", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=auth
+    )
+    assert response.status_code == 202, response.content
+    usage = LicenceUsage.objects.get()
+    assert (usage.user_accounts, usage.concurrent_users, usage.source) == (3, 4, "agent")
+    client.force_login(customer_a.user)
+    page = client.get("/portal/licences/").content.decode()
+    assert "3 of 3" in page
+    assert "4 of 10" in page

@@ -287,6 +287,7 @@ def _collector(config: Config) -> Collector:
         config.packages_interval,
         config.smart_interval,
         backup_stamp=config.actions.backup_stamp,
+        licence_settings=config.licences,
     )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import psutil
 
 from leitstand_agent import cmd
+from leitstand_agent.config import LicenceSettings
 
 TOP_PROCESSES = 20
 
@@ -277,6 +278,39 @@ def parse_postqueue(text: str) -> int:
     return count
 
 
+# --- account licences (seed 000 VI) -----------------------------------------------
+
+_NO_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
+_NOBODY = 65534
+_COUNT = re.compile(r"^\s*(\d{1,9})\s*$")
+
+
+def count_accounts(passwd: str, min_uid: int) -> int:
+    """Login accounts in /etc/passwd text: uid at least ``min_uid`` (not nobody)
+    and a shell one can log in with. System users of daemons do not count."""
+    count = 0
+    for line in passwd.splitlines():
+        fields = line.split(":")
+        if len(fields) < 7 or not fields[2].isdigit():
+            continue
+        uid, shell = int(fields[2]), fields[6].strip()
+        if uid < min_uid or uid == _NOBODY or not shell:
+            continue
+        if shell.rsplit("/", 1)[-1] in _NO_LOGIN_SHELLS:
+            continue
+        count += 1
+    return count
+
+
+def parse_count(text: str) -> int:
+    """The one whole number a counting command prints."""
+    match = _COUNT.match(text)
+    if match is None:
+        shown = text.strip()[:40]
+        raise ValueError(f"expected one whole number, got {shown!r}")
+    return int(match.group(1))
+
+
 # --- the collector ------------------------------------------------------------
 
 Runner = Callable[..., cmd.CommandResult]
@@ -310,6 +344,8 @@ class Collector:
     _last_scan: float = 0.0
     # See ActionSettings.backup_stamp: None when the host has no backup to watch.
     backup_stamp: Path | None = None
+    licence_settings: LicenceSettings = field(default_factory=LicenceSettings)
+    passwd_path: Path = Path("/etc/passwd")
 
     def collect(self) -> dict[str, Any]:
         """Everything of the report except ``seq`` and the agent's own action records."""
@@ -323,6 +359,7 @@ class Collector:
             ("smart", lambda errs: self.smart(errs, now)),
             ("processes", lambda _errors: self.processes()),
             ("failed_units", lambda _errors: self.failed_units()),
+            ("licences", self.licences),
         ]
         if now >= self.next_packages:
             parts.append(("packages", lambda _errors: self.packages()))
@@ -382,6 +419,34 @@ class Collector:
             else:
                 metrics["backup_age_s"] = max(0, int(time.time() - finished))
         return metrics
+
+    def licences(self, errors: list[str]) -> dict[str, int] | None:
+        """The counts the plan's account licences limit, as far as configured."""
+        settings = self.licence_settings
+        counts: dict[str, int] = {}
+        for name, source in (
+            ("user_accounts", settings.user_accounts),
+            ("concurrent_users", settings.concurrent_users),
+        ):
+            if source is None:
+                continue
+            try:
+                counts[name] = self.count(source, settings.min_uid)
+            except (ValueError, OSError, cmd.CommandError, psutil.Error) as exc:
+                errors.append(f"licences.{name}: {exc}")
+        return counts or None
+
+    def count(self, source: str | tuple[str, ...], min_uid: int) -> int:
+        if source == "passwd":
+            return count_accounts(self.passwd_path.read_text(encoding="utf-8"), min_uid)
+        if source == "sessions":
+            # Connected users, not sessions: one person with three terminals is one.
+            return len({user.name for user in psutil.users()})
+        argv = list(source)
+        result = self.run(argv, timeout=20.0)
+        if result.returncode != 0:
+            raise ValueError(f"{argv[0]} exited with {result.returncode}")
+        return parse_count(result.text)
 
     def mail_queue(self) -> int | None:
         postqueue = self.which("postqueue")

@@ -92,6 +92,31 @@ class RestartSettings:
     policy: RestartPolicy = field(default_factory=lambda: RestartPolicy(timedelta(seconds=120), 3))
 
 
+# Where a licence count comes from: a built-in source, or a command (argument
+# list) that prints one whole number.
+BUILTIN_COUNTS = {
+    "user_accounts": frozenset({"passwd"}),
+    "concurrent_users": frozenset({"sessions"}),
+}
+CountSource = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LicenceSettings:
+    """How the agent counts what the plan's account licences limit (seed 000 VI).
+
+    ``user_accounts``: ``"passwd"`` counts the login accounts in /etc/passwd
+    (uid at least ``min_uid``, a real shell); ``concurrent_users``:
+    ``"sessions"`` counts the logged-in sessions (utmp). For an application
+    that keeps its own users (a mail server, a shop), a command that prints
+    the number. Nothing configured: nothing counted, nothing sent.
+    """
+
+    user_accounts: CountSource | None = None
+    concurrent_users: CountSource | None = None
+    min_uid: int = 1000
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration."""
@@ -110,6 +135,7 @@ class Config:
     processes: ProcessSettings = field(default_factory=ProcessSettings)
     restart: RestartSettings = field(default_factory=RestartSettings)
     actions: ActionSettings = field(default_factory=ActionSettings)
+    licences: LicenceSettings = field(default_factory=LicenceSettings)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -297,6 +323,7 @@ def parse(text: str, path: Path) -> Config:
     agent = root.table("agent")
     procs = root.table("process_policy")
     restart = root.table("restart")
+    licences = root.table("licences")
     actions = root.table("actions")
 
     url = server.string("url", "")
@@ -318,8 +345,9 @@ def parse(text: str, path: Path) -> Config:
         processes=_process_settings(procs),
         restart=_restart_settings(restart),
         actions=_action_settings(actions, state_dir),
+        licences=_licence_settings(licences),
     )
-    for section in (server, agent, procs, restart, actions, root):
+    for section in (server, agent, procs, restart, actions, licences, root):
         section.check_unknown()
     return config
 
@@ -365,6 +393,26 @@ def _process_settings(section: _Section) -> ProcessSettings:
         limits_min_uid=section.integer("limits_min_uid", 1000),
         grace=section.required_duration("grace", 10.0),
         interval=section.required_duration("interval", 10.0, minimum=1.0),
+    )
+
+
+def _licence_settings(section: _Section) -> LicenceSettings:
+    sources: dict[str, CountSource | None] = {}
+    for name, builtins in BUILTIN_COUNTS.items():
+        value = section.raw(name)
+        if value is None or (isinstance(value, str) and value in builtins):
+            sources[name] = value
+        elif isinstance(value, list):
+            sources[name] = section.argv(name)
+        else:
+            known = ", ".join(repr(b) for b in sorted(builtins))
+            raise section.error(
+                name, f"expected {known} or a command as an argument list, got {value!r}"
+            )
+    return LicenceSettings(
+        user_accounts=sources["user_accounts"],
+        concurrent_users=sources["concurrent_users"],
+        min_uid=section.integer("min_uid", 1000),
     )
 
 
