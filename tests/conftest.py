@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from leitstand.accounts.models import User
 from leitstand.contracts.models import Asset, Contact, Contract, Customer, Plan, VerifiedEmail
@@ -69,6 +71,16 @@ def customer_b(db: None) -> Tenant:
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     """PBKDF2 with a million rounds makes every login in a test take a second."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language. A request of a German-speaking
+    user activates German in the thread, and it stays active after the request:
+    without this, a later test that renders text would depend on the order."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -98,3 +98,35 @@ def test_the_invoice_page_links_the_downloads(
     page = client.get(f"/portal/invoices/{invoice.number}/").content.decode()
     assert f"/portal/invoices/{invoice.number}/pdf" in page
     assert f"/portal/invoices/{invoice.number}/xml" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "total", "line"),
+    [
+        ("de", "2.974,05 EUR", "2.499,20"),
+        ("en", "2,974.05 EUR", "2,499.20"),
+    ],
+)
+def test_amounts_in_the_users_language_with_grouping(
+    client: Client,
+    customer_a: Tenant,
+    draft: MakeDraft,
+    language: str,
+    total: str,
+    line: str,
+) -> None:
+    """Issue 8: "dates and money in the user's locale"."""
+    migration = Line("Migration", Decimal(1), "flat", Decimal("2499.20"), Decimal(19), "work")
+    customer = customer_a.customer
+    customer.street, customer.postcode, customer.city = "Weg 2", "10115", "Berlin"
+    customer.save()
+    invoice = actions.finalise(draft(customer, [migration]), date(2026, 12, 1))
+    assert invoice.gross_total == Decimal("2974.05")
+    customer_a.user.language = language
+    customer_a.user.save()
+    client.force_login(customer_a.user)
+    listing = client.get("/portal/invoices/").content.decode()
+    assert total in listing
+    page = client.get(f"/portal/invoices/{invoice.number}/").content.decode()
+    assert total in page
+    assert f"<td>{line}</td>" in page

@@ -40,6 +40,7 @@ from leitstand.billing import einvoice
 from leitstand.billing.models import BillingProfile, Invoice, InvoiceDocument
 from leitstand.billing.seller import Seller, seller
 from leitstand.contracts.models import Customer, VerifiedEmail
+from leitstand.core.templatetags.leitstand import amount
 
 # WeasyPrint (cairo/pango through cffi) is not documented as thread-safe, and the
 # web server and the concurrent finalisations run it from several threads.
@@ -121,7 +122,7 @@ def _date(value: date | None) -> str:
 
 
 def _money(value: Decimal) -> str:
-    return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return amount(value)
 
 
 def _plain(value: Decimal) -> str:
