@@ -111,7 +111,7 @@ def test_customer_sees_failure_opens_ticket_gets_reply_downloads_invoice_switche
     page.get_by_role("link", name=invoice.number).click()
     page.wait_for_load_state("load")
     visit.shot("invoice")
-    assert "1469.06" in page.content()
+    assert "1,469.06" in page.content()  # grouped, in English
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download as PDF").click()
     download = download_info.value
@@ -130,7 +130,7 @@ def test_customer_sees_failure_opens_ticket_gets_reply_downloads_invoice_switche
     page.wait_for_load_state("load")
     visit.shot("invoice-de")
     assert page.locator("html").get_attribute("lang") == "de"
-    assert "1469,06" in page.content()  # a German decimal comma
+    assert "1.469,06" in page.content()  # German grouping and decimal comma
     assert User.objects.get(pk=customer_a.user.pk).language == "de"
     visit.go("/portal/", "dashboard-de")
     assert "Ihre Server und Dienste" in page.content()
