@@ -17,6 +17,9 @@ from tests.conftest import PASSWORD, Tenant
 from tests.e2e.conftest import Visit
 from tests.e2e.test_portal_journey import failing_service, final_invoice, log_in
 
+from leitstand.helpdesk import actions as helpdesk
+from leitstand.helpdesk.models import Ticket
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -123,3 +126,44 @@ def test_logging_in_and_reaching_the_ticket_form_by_keyboard_alone(
         page.keyboard.press("Enter")
     assert page.url.endswith("/portal/tickets/new/")
     visit.shot("ticket-new-by-keyboard")
+
+
+def test_the_back_office_passes_axe(visit: Visit, customer_a: Tenant, staff_user: Any) -> None:
+    """The operators' pages too: a night shift on a laptop or with a screen reader."""
+    failing_service(customer_a)
+    invoice = final_invoice(customer_a)
+    ticket = helpdesk.open_ticket(
+        customer_a.customer,
+        "Website down",
+        "Our shop does not load.",
+        channel=Ticket.Channel.PORTAL,
+        kind=Ticket.Kind.INCIDENT,
+        asset=customer_a.asset,
+    )
+    page = visit.page
+    visit.go("/accounts/login/", "login")
+    page.get_by_label("User name").fill("operator")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    found: list[str] = []
+    for path in [
+        "/staff/",
+        f"/staff/customers/{customer_a.customer.number}/",
+        "/staff/monitoring/",
+        f"/staff/monitoring/checks/{customer_a.check.pk}/",
+        f"/staff/monitoring/assets/{customer_a.asset.pk}/",
+        "/staff/alerts/",
+        "/staff/tickets/",
+        "/staff/tickets/new/",
+        f"/staff/tickets/{ticket.number}/",
+        "/staff/billing/",
+        f"/staff/billing/invoices/{invoice.pk}/",
+        "/staff/claims/",
+        "/accounts/security/",
+    ]:
+        response = visit.go(path, path.strip("/").replace("/", "-"))
+        page.wait_for_load_state("networkidle")
+        assert response.status == 200, path
+        found += violations(visit)
+    assert found == [], "\n".join(found)
