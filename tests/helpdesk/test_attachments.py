@@ -432,3 +432,33 @@ def test_broken_mime_never_raises(customer_a: Tenant) -> None:
     outcome = inbound.receive(raw, mailbox=SUPPORT)
     assert outcome.kind in {"ticket", "quarantined"}
     assert attachments.mail_parts(b"\x00\xff garbage") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_ticket_takes_its_files_along(ticket_a: Ticket, media: Path) -> None:
+    attachments.store(ticket_a, "one.txt", ContentFile(b"1"), "text/plain")
+    attachments.store(ticket_a, "two.txt", ContentFile(b"2"), "text/plain")
+    assert len(stored_files(media)) == 2
+    ticket_a.delete()  # as the admin's delete action does
+    assert stored_files(media) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_deletion_keeps_the_files(ticket_a: Ticket, media: Path) -> None:
+    from django.db import transaction
+
+    attachments.store(ticket_a, "one.txt", ContentFile(b"1"), "text/plain")
+    ticket_id = ticket_a.pk
+
+    class Abort(Exception):
+        pass
+
+    def delete_and_abort() -> None:
+        with transaction.atomic():
+            ticket_a.delete()
+            raise Abort
+
+    with pytest.raises(Abort):
+        delete_and_abort()
+    assert len(stored_files(media)) == 1
+    assert Attachment.objects.filter(ticket_id=ticket_id).count() == 1

@@ -8,11 +8,13 @@ Helpdesk-Ticketsystem dokumentiert und weiterbearbeitet."
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 
@@ -635,3 +637,12 @@ class SlaNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket.number} {self.target} {self.kind}"
+
+
+@receiver(post_delete, sender=Attachment)
+def _remove_the_file(sender: type[Attachment], instance: Attachment, **kwargs: Any) -> None:
+    """A deleted attachment (or its deleted ticket) takes its file along, once the
+    deletion is committed: a rolled-back deletion keeps both."""
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
