@@ -8,7 +8,7 @@ a new page cannot be added without being proven isolated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 from django.test import Client
@@ -108,13 +108,21 @@ def portal_routes() -> list[tuple[str, URLPattern]]:
     ]
 
 
-def fill(route: str, pattern: URLPattern, tenant: Tenant) -> str:
+def fill(
+    route: str,
+    pattern: URLPattern,
+    tenant: Tenant,
+    parameters: Mapping[tuple[str, str], Callable[[Tenant], object]] | None = None,
+) -> str:
+    """The route's URL with the tenant's objects for its parameters (``PARAMETERS``
+    unless given); a parameter the test does not know fails it."""
+    parameters = PARAMETERS if parameters is None else parameters
     url = "/" + route
     for name in pattern.pattern.converters:
         key = (str(pattern.name), name)
-        if key not in PARAMETERS:
+        if key not in parameters:
             pytest.fail(f"route {route!r} has parameter {name!r} the isolation test does not know")
-        value = str(PARAMETERS[key](tenant))
+        value = str(parameters[key](tenant))
         url = re.sub(rf"<(\w+:)?{name}>", value, url)
     assert "<" not in url, url
     return url
@@ -214,12 +222,7 @@ def test_a_customer_login_opens_no_api_route(client: Client, customer_a: Tenant)
     routes = api_routes()
     assert routes
     for route, pattern in routes:
-        url = "/" + route
-        for name in pattern.pattern.converters:
-            key = (str(pattern.name), name)
-            if key not in API_PARAMETERS:
-                pytest.fail(f"API route {route!r} has parameter {name!r} the test does not know")
-            url = re.sub(rf"<(\w+:)?{name}>", str(API_PARAMETERS[key](customer_a)), url)
+        url = fill(route, pattern, customer_a, API_PARAMETERS)
         for response in (client.get(url), client.post(url, "{}", content_type="application/json")):
             assert response.status_code in (400, 403, 404, 405), f"{route}: {response.status_code}"
 
@@ -236,17 +239,10 @@ def test_every_api_route_answers_404_for_another_hosts_ids(
     for route, pattern in api_routes():
         if not pattern.pattern.converters:
             continue
-        urls = {}
-        for tenant in (customer_a, customer_b):
-            url = "/" + route
-            for name in pattern.pattern.converters:
-                key = (str(pattern.name), name)
-                if key not in API_PARAMETERS:
-                    pytest.fail(
-                        f"API route {route!r} has parameter {name!r} the test does not know"
-                    )
-                url = re.sub(rf"<(\w+:)?{name}>", str(API_PARAMETERS[key](tenant)), url)
-            urls[tenant.customer.number] = url
+        urls = {
+            tenant.customer.number: fill(route, pattern, tenant, API_PARAMETERS)
+            for tenant in (customer_a, customer_b)
+        }
         for method in ("get", "post"):
 
             def call(url: str, method: str = method) -> int:
@@ -263,6 +259,48 @@ def test_every_api_route_answers_404_for_another_hosts_ids(
             walked += 1
             assert own == 200, route
             assert other == 404, f"{route} reaches customer B's object"
+    assert walked >= 1
+
+
+def another_session(tenant: Tenant) -> object:
+    """A second browser logged in as the tenant's user: the row the account page can end."""
+    from leitstand.accounts.models import LoginSession
+
+    browser = Client()
+    browser.force_login(tenant.user)
+    return LoginSession.objects.get(session_key=browser.session.session_key).pk
+
+
+# (account route name, parameter) -> an object of that kind belonging to the tenant's user.
+ACCOUNT_PARAMETERS: dict[tuple[str, str], Callable[[Tenant], object]] = {
+    ("session-end", "pk"): another_session,
+}
+# The mailed reset link: its parameters are the secret, tested in tests/accounts.
+ACCOUNT_CAPABILITY_ROUTES = {"password-reset-confirm"}
+
+
+def test_every_account_route_answers_404_for_another_users_ids(
+    client: Client, customer_a: Tenant, customer_b: Tenant
+) -> None:
+    from leitstand.accounts.models import LoginSession
+
+    client.force_login(customer_a.user)
+    walked = 0
+    for route, pattern in walk(get_resolver().url_patterns):
+        if not route.startswith("accounts/") or not pattern.pattern.converters:
+            continue
+        if pattern.name in ACCOUNT_CAPABILITY_ROUTES:
+            continue
+        urls = {
+            tenant.customer.number: fill(route, pattern, tenant, ACCOUNT_PARAMETERS)
+            for tenant in (customer_a, customer_b)
+        }
+        before = LoginSession.objects.filter(user=customer_b.user).count()
+        other = client.post(urls[customer_b.customer.number])
+        assert other.status_code == 404, f"{route} reaches customer B's object"
+        assert LoginSession.objects.filter(user=customer_b.user).count() == before, route
+        assert client.post(urls[customer_a.customer.number]).status_code == 302, route
+        walked += 1
     assert walked >= 1
 
 

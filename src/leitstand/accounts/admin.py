@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from leitstand.accounts import twofactor
-from leitstand.accounts.models import User
+from leitstand.accounts.models import LoginSession, User
+from leitstand.core.admin import ReadOnlyAdmin
 
 log = logging.getLogger("leitstand.security")
 
@@ -52,6 +53,15 @@ class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         """End a lockout early, e.g. after the customer called and was identified."""
         queryset.update(failed_logins=0, locked_until=None)
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(ReadOnlyAdmin):
+    """Look only: a row is ended with its stored session, which the account page does."""
+
+    list_display = ("user", "started_at", "seen_at", "ip")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
 
 
 def _login_through_leitstand(request: HttpRequest, extra_context: object = None) -> HttpResponse:

@@ -11,9 +11,11 @@ cookie the browser could keep alive.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import zoneinfo
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Final
 
 from django.conf import settings
@@ -28,13 +30,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leitstand.accounts import twofactor
-from leitstand.accounts.models import User
+from leitstand.accounts.models import LoginSession, User
 
 LOGIN_AT: Final = "ls_login_at"
 SEEN_AT: Final = "ls_seen_at"
 # Writing the session on every request would turn every page view into a
 # database write; a minute of imprecision in the idle timeout costs nothing.
 SEEN_RESOLUTION: Final = 60
+USER_AGENT_LENGTH: Final = 300
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -44,6 +47,38 @@ def start_session_clock(request: HttpRequest) -> None:
     now = int(time.time())
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
+
+
+def record_login_session(request: HttpRequest, user: User) -> None:
+    """Keep the user's row for this session up to date, creating it if missing.
+
+    Called at login and with every refresh of ``SEEN_AT``. A missing row is
+    normal after ``update_session_auth_hash`` gave the session a new key; it
+    keeps the original login time from the session.
+    """
+    session = request.session
+    if session.session_key is None:
+        session.save()
+    login_at = session.get(LOGIN_AT) or time.time()
+    values = {
+        "user": user,
+        "seen_at": timezone.now(),
+        "ip": _client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+    }
+    LoginSession.objects.update_or_create(
+        session_key=session.session_key,
+        defaults=values,
+        create_defaults={**values, "started_at": datetime.fromtimestamp(login_at, tz=UTC)},
+    )
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    """The peer address, or None where there is none a database column would accept."""
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
 
 
 def session_expired(session: SessionBase, now: float) -> bool:
@@ -107,6 +142,7 @@ class AccountMiddleware:
                 return redirect_to_login(request.get_full_path())
             elif now - session.get(SEEN_AT, 0) >= SEEN_RESOLUTION:
                 session[SEEN_AT] = int(now)
+                record_login_session(request, user)
             language = getattr(user, "language", "")
             if language:
                 translation.activate(language)

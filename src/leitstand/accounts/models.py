@@ -78,3 +78,29 @@ class User(AbstractUser):
             number = self.customer.number if self.customer else ""
             self.username = f"{number}:{self.login}"
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class LoginSession(models.Model):
+    """One logged-in browser of a user, so the user can see and end it.
+
+    Django's session store cannot be searched by user; this row points to the
+    stored session by its key. The store stays the truth: a row whose session
+    is gone is stale and is dropped when the list is shown.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="login_sessions"
+    )
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    started_at = models.DateTimeField(_("started"))
+    seen_at = models.DateTimeField(_("last active"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ("-seen_at",)
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from importlib import import_module
 from typing import Any, Final
 
 from django.conf import settings
@@ -18,11 +19,13 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.views import PasswordResetConfirmView
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import check_for_language
+from django.utils.translation import check_for_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -37,7 +40,8 @@ from leitstand.accounts.forms import (
     PasswordResetRequestForm,
     locked_message,
 )
-from leitstand.accounts.models import User
+from leitstand.accounts.middleware import record_login_session
+from leitstand.accounts.models import LoginSession, User
 from leitstand.accounts.tasks import send_password_reset
 
 # Security events (logins, wrong codes, lockouts, second-factor and password
@@ -158,8 +162,10 @@ def logout(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def security(request: HttpRequest) -> HttpResponse:
-    """The user's own account: second factor, recovery codes, password, language."""
+    """The user's own account: second factor, recovery codes, password, sessions."""
     user: User = request.user  # type: ignore[assignment]
+    sessions = _live_sessions(user)
+    current_key = request.session.session_key
     return render(
         request,
         "accounts/security.html",
@@ -168,8 +174,78 @@ def security(request: HttpRequest) -> HttpResponse:
             "required": twofactor.is_required(user),
             "codes_left": twofactor.recovery_codes_left(user),
             "disable_form": DisableForm(),
+            "sessions": sessions,
+            "current_key": current_key,
+            "has_others": any(row.session_key != current_key for row in sessions),
         },
     )
+
+
+def _session_store() -> type[SessionBase]:
+    """The store class of ``SESSION_ENGINE``; the rows only point into it."""
+    store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
+    return store
+
+
+def _live_sessions(user: User) -> list[LoginSession]:
+    """The user's sessions; rows whose stored session has gone (expired, flushed) are dropped."""
+    store = _session_store()()
+    rows = list(user.login_sessions.all())
+    stale = [row.pk for row in rows if not store.exists(row.session_key)]
+    if stale:
+        LoginSession.objects.filter(pk__in=stale).delete()
+    return [row for row in rows if row.pk not in stale]
+
+
+def _end_sessions(rows: QuerySet[LoginSession]) -> int:
+    """Log those browsers out: deleting the stored session is what ends them."""
+    keys = list(rows.values_list("session_key", flat=True))
+    store = _session_store()()
+    for key in keys:
+        store.delete(key)
+    LoginSession.objects.filter(session_key__in=keys).delete()
+    return len(keys)
+
+
+def _end_other_sessions(request: HttpRequest, user: User) -> int:
+    """End every session of ``user`` but the one making this request."""
+    others = LoginSession.objects.filter(user=user).exclude(session_key=request.session.session_key)
+    return _end_sessions(others)
+
+
+@login_required
+@require_POST
+@never_cache
+def session_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log out one of the user's other browsers, e.g. one left open on a shared computer."""
+    row = get_object_or_404(LoginSession, pk=pk, user=request.user)
+    if row.session_key == request.session.session_key:
+        messages.error(request, _("This is the session you are using. To end it, log out."))
+        return redirect("accounts:security")
+    _end_sessions(LoginSession.objects.filter(pk=row.pk))
+    log.info("session ended from the account page: user %s", request.user.pk)
+    messages.success(request, _("The session has been logged out."))
+    return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+@never_cache
+def sessions_end_others(request: HttpRequest) -> HttpResponse:
+    """Log out everywhere else at once, e.g. after a lost laptop."""
+    user: User = request.user  # type: ignore[assignment]
+    count = _end_other_sessions(request, user)
+    log.info("other sessions ended from the account page: user %s", user.pk)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d other session has been logged out.",
+            "%(count)d other sessions have been logged out.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect("accounts:security")
 
 
 @login_required
@@ -275,6 +351,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
+        record_login_session(request, user)
+        _end_other_sessions(request, user)
         log.info("password changed: user %s", user.pk)
         messages.success(
             request, _("Your password has been changed. Other sessions have been logged out.")
@@ -322,6 +400,7 @@ class ResetConfirmView(PasswordResetConfirmView):
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:  # type: ignore[type-arg]
         response = super().form_valid(form)
         lockout.record_success(form.user)
+        _end_other_sessions(self.request, form.user)
         log.info("password reset: user %s from %s", form.user.pk, _client(self.request))
         return response
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from leitstand.billing.models import BillingProfile, InvoiceDocument, Rate, RateCard
+from leitstand.core.admin import ReadOnlyAdmin
 
 
 class RateInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -27,7 +27,7 @@ class BillingProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(InvoiceDocument)
-class InvoiceDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvoiceDocumentAdmin(ReadOnlyAdmin):
     """Stored documents are evidence: they are listed, never edited or deleted here."""
 
     list_display = ("invoice", "kind", "sha256", "created_at")
@@ -35,12 +35,3 @@ class InvoiceDocumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("invoice__number",)
     exclude = ("content",)
     readonly_fields = ("invoice", "kind", "sha256", "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

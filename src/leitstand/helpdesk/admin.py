@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from leitstand.core.admin import ReadOnlyAdmin
 from leitstand.helpdesk import inbound
 from leitstand.helpdesk.models import (
     AutoReply,
@@ -117,22 +118,13 @@ from leitstand.helpdesk.models import Estimate, SlaNotice  # noqa: E402
 
 
 @admin.register(Estimate)
-class EstimateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EstimateAdmin(ReadOnlyAdmin):
     """Read-only: an estimate is created and answered through its workflow, and its
     record is proof; editing it here would make the proof worthless."""
 
     list_display = ("reference", "ticket", "amount", "currency", "state", "decided_at")
     list_filter = ("state", "decided_via")
     search_fields = ("reference", "ticket__number", "ticket__customer__number")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(SlaNotice)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from leitstand.core.admin import ReadOnlyAdmin
 from leitstand.reports.models import Claim, ClaimRule
 
 
@@ -17,19 +18,10 @@ class ClaimRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClaimAdmin(ReadOnlyAdmin):
     """Read-only: claims are decided on the decision page (/staff/claims/), which
     computes the amount; editing them here would bypass the computation."""
 
     list_display = ("pk", "customer", "contract", "month", "state", "amount", "credit_line")
     list_filter = ("state",)
     search_fields = ("customer__number", "customer__name", "statement")
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
