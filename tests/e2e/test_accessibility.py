@@ -16,9 +16,7 @@ import pytest
 from tests.conftest import PASSWORD, Tenant
 from tests.e2e.conftest import Visit
 from tests.e2e.test_portal_journey import failing_service, final_invoice, log_in
-
-from leitstand.helpdesk import actions as helpdesk
-from leitstand.helpdesk.models import Ticket
+from tests.e2e.test_staff import open_incident, staff_log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,20 +130,9 @@ def test_the_back_office_passes_axe(visit: Visit, customer_a: Tenant, staff_user
     """The operators' pages too: a night shift on a laptop or with a screen reader."""
     failing_service(customer_a)
     invoice = final_invoice(customer_a)
-    ticket = helpdesk.open_ticket(
-        customer_a.customer,
-        "Website down",
-        "Our shop does not load.",
-        channel=Ticket.Channel.PORTAL,
-        kind=Ticket.Kind.INCIDENT,
-        asset=customer_a.asset,
-    )
+    ticket = open_incident(customer_a)
     page = visit.page
-    visit.go("/accounts/login/", "login")
-    page.get_by_label("User name").fill("operator")
-    page.get_by_label("Password").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+    staff_log_in(visit)
     found: list[str] = []
     for path in [
         "/staff/",

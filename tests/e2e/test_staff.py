@@ -18,6 +18,28 @@ from leitstand.monitoring.models import CheckResult, CheckStatus
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def open_incident(tenant: Tenant) -> Ticket:
+    """A customer's portal ticket about the tenant's server."""
+    return helpdesk.open_ticket(
+        tenant.customer,
+        "Website down",
+        "Our shop does not load.",
+        channel=Ticket.Channel.PORTAL,
+        kind=Ticket.Kind.INCIDENT,
+        asset=tenant.asset,
+    )
+
+
+def staff_log_in(visit: Visit) -> None:
+    """Log in as the operator (the staff_user fixture) through the login page."""
+    page = visit.page
+    visit.go("/accounts/login/", "login")
+    page.get_by_label("User name").fill("operator")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+
+
 def test_staff_pages_run_their_scripts_under_the_csp(
     visit: Visit, customer_a: Tenant, staff_user: User
 ) -> None:
@@ -38,20 +60,9 @@ def test_staff_pages_run_their_scripts_under_the_csp(
         )
         for minute in range(1, 120, 5)
     )
-    ticket = helpdesk.open_ticket(
-        customer_a.customer,
-        "Website down",
-        "Our shop does not load.",
-        channel=Ticket.Channel.PORTAL,
-        kind=Ticket.Kind.INCIDENT,
-        asset=customer_a.asset,
-    )
+    ticket = open_incident(customer_a)
     page = visit.page
-    visit.go("/accounts/login/", "login")
-    page.get_by_label("User name").fill("operator")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("load")
+    staff_log_in(visit)
     assert page.url.endswith("/staff/")
     visit.shot("dashboard")
     for path, name in [

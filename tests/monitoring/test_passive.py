@@ -131,6 +131,15 @@ def test_good_checks_validate(customer_a: Tenant) -> None:
     ).full_clean()
 
 
+def enroll(client: Client, tenant: Tenant) -> str:
+    """Enroll an agent for the tenant's asset; its Authorization header."""
+    token = agents.create_enrollment_token(tenant.asset)
+    enrolled = client.post(
+        "/api/agent/v1/enroll", json.dumps({"token": token}), content_type="application/json"
+    ).json()
+    return f"Bearer {enrolled['host_id']}.{enrolled['secret']}"
+
+
 def post_report(client: Client, auth: str, seq: int, fs_percent: float) -> Any:
     body = {
         "seq": seq,
@@ -155,11 +164,7 @@ def test_reports_drive_the_check_to_a_confirmed_problem(client: Client, customer
         params={"metric": "fs:*:percent", "warning": 80, "critical": 90},
         max_attempts=2,
     )
-    token = agents.create_enrollment_token(customer_a.asset)
-    enrolled = client.post(
-        "/api/agent/v1/enroll", json.dumps({"token": token}), content_type="application/json"
-    ).json()
-    auth = f"Bearer {enrolled['host_id']}.{enrolled['secret']}"
+    auth = enroll(client, customer_a)
     assert post_report(client, auth, 1, 50).status_code == 202
     assert post_report(client, auth, 2, 95).status_code == 202  # soft
     assert not CheckEvent.objects.filter(service_check=disk, new_state="critical").exists()
@@ -186,11 +191,7 @@ def test_a_silent_agent_is_confirmed_critical_by_the_sweep(
         params={"metric": "load1", "critical": 8},
         max_attempts=2,
     )
-    token = agents.create_enrollment_token(customer_a.asset)
-    enrolled = client.post(
-        "/api/agent/v1/enroll", json.dumps({"token": token}), content_type="application/json"
-    ).json()
-    auth = f"Bearer {enrolled['host_id']}.{enrolled['secret']}"
+    auth = enroll(client, customer_a)
     post_report(client, auth, 1, 10)
     start = timezone.now()
     assert passive.sweep_silent(start + timedelta(minutes=4)) == 0  # not silent yet
@@ -220,11 +221,7 @@ def test_backup_age_from_the_agents_stamp_raises_the_backup_check(
         params={"metric": "backup_age_s", "warning": 26 * 3600, "critical": 50 * 3600},
         max_attempts=1,
     )
-    token = agents.create_enrollment_token(customer_a.asset)
-    enrolled = client.post(
-        "/api/agent/v1/enroll", json.dumps({"token": token}), content_type="application/json"
-    ).json()
-    auth = f"Bearer {enrolled['host_id']}.{enrolled['secret']}"
+    auth = enroll(client, customer_a)
     stamp = tmp_path / "backup-ok"
     stamp.touch()
     collector = Collector(next_packages=float("inf"), backup_stamp=stamp)
