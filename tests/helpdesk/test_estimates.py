@@ -632,6 +632,8 @@ def test_staff_create_and_send_an_estimate_from_the_ticket(
     page = client.get(base).content.decode()
     assert "prior agreement" in page
     assert "special_support" in page  # the rate card's work types are offered
+    assert '<input type="number" name="amount"' in page
+    assert "&lt;input" not in page  # every field is a form control, none shown as text
     bad = client.post(base, {"description": "x", "work_type": "w", "effort_hours": "-1"})
     assert bad.status_code == 200
     assert not Estimate.objects.exists()

@@ -37,7 +37,8 @@ SEEN_AT: Final = "ls_seen_at"
 # Writing the session on every request would turn every page view into a
 # database write; a minute of imprecision in the idle timeout costs nothing.
 SEEN_RESOLUTION: Final = 60
-USER_AGENT_LENGTH: Final = 300
+# Browsers send what they like; the row keeps what its column holds.
+_USER_AGENT_LENGTH: Final = LoginSession._meta.get_field("user_agent").max_length
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -64,7 +65,7 @@ def record_login_session(request: HttpRequest, user: User) -> None:
         "user": user,
         "seen_at": timezone.now(),
         "ip": _client_ip(request),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:_USER_AGENT_LENGTH],
     }
     LoginSession.objects.update_or_create(
         session_key=session.session_key,

@@ -121,10 +121,6 @@ def _date(value: date | None) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
 
 
-def _money(value: Decimal) -> str:
-    return amount(value)
-
-
 def _plain(value: Decimal) -> str:
     text = format(value.normalize(), "f")
     return formats.number_format(text, use_l10n=True) if "." in text else text
@@ -227,19 +223,19 @@ def render_html(invoice: Invoice, *, draft: bool = False) -> str:
                     "description": line.description,
                     "quantity": _plain(line.quantity),
                     "unit": UNITS.get(line.unit, line.unit),
-                    "unit_price": _money(line.unit_price),
+                    "unit_price": amount(line.unit_price),
                     "vat_rate": _plain(line.vat_rate),
-                    "net": _money(line.net),
+                    "net": amount(line.net),
                 }
                 for line in rows
             ],
             "breakdown": [
-                {"rate": _plain(rate), "basis": _money(basis), "tax": _money(tax)}
+                {"rate": _plain(rate), "basis": amount(basis), "tax": amount(tax)}
                 for rate, (basis, tax) in sorted(breakdown.items())
             ],
-            "net_total": _money(invoice.net_total),
-            "vat_total": _money(invoice.vat_total),
-            "gross_total": _money(invoice.gross_total),
+            "net_total": amount(invoice.net_total),
+            "vat_total": amount(invoice.vat_total),
+            "gross_total": amount(invoice.gross_total),
             "issued_on": _date(data.issued_on),
             "due_on": _date(data.due_on),
             "period_start": _date(data.period_start),
